@@ -1,0 +1,97 @@
+/* The raw events of ATTRIBUTION.md §1: parsing and validation at the edge (JSON/NDJSON →
+ * atd_event), and the record format of the log (protobuf-c, proto/attribd/v1/events.proto).
+ *
+ * Every atd_str in an atd_event points either into the caller's input buffer or into the
+ * arena passed to the parser/decoder; the event is valid as long as both are. Absent fields
+ * (missing, or JSON null) have p == NULL. Values are already normalized:
+ *   - advertising_id: trimmed, lower-cased; absent when empty or made only of '0' and '-';
+ *   - ip: canonical form (IPv4 dotted quad; IPv6 lower-case, compressed; ::ffff:a.b.c.d → a.b.c.d);
+ *   - strings are JSON-unescaped (UTF-8).
+ */
+#ifndef ATTRIBD_EVENT_H
+#define ATTRIBD_EVENT_H
+
+#include "attribd/common.h"
+
+struct atd_config;
+
+typedef enum atd_event_type {
+    ATD_EV_NONE = 0,
+    ATD_EV_CLICK = 1,
+    ATD_EV_IMPRESSION = 2,
+    ATD_EV_INSTALL = 3,
+    ATD_EV_SESSION = 4,
+    ATD_EV_INAPP = 5,
+} atd_event_type;
+
+#define ATD_EV_IS_TOUCH(t) ((t) == ATD_EV_CLICK || (t) == ATD_EV_IMPRESSION)
+#define ATD_EV_IS_APP(t) ((t) >= ATD_EV_INSTALL && (t) <= ATD_EV_INAPP)
+
+typedef struct atd_event {
+    atd_event_type type;
+    int64_t ts; /* ms since the epoch, UTC; stamped by the server on ingest */
+    atd_str app_id;
+
+    /* common optional */
+    atd_str ip;             /* canonical form */
+    atd_str user_agent;
+    atd_str advertising_id; /* normal form; absent for limited ad tracking */
+
+    /* touch fields (click, impression) */
+    atd_str media_source; /* required on touches */
+    atd_str campaign, campaign_id, adset, adset_id, ad, ad_id, site_id, channel, click_id;
+    int is_retargeting;                  /* 0 or 1; default 0 */
+    atd_str click_lookback, view_lookback; /* raw override strings, judged by the engine */
+    atd_str deep_link_value, cost_value, cost_currency;
+
+    /* app fields (install, session, inapp) */
+    atd_str device_id; /* required on app events */
+    atd_str platform;  /* "android" | "ios" when present */
+    atd_str os_version, device_model, app_version, customer_user_id, event_id;
+
+    /* in-app fields */
+    atd_str event_name; /* required on inapp */
+    int has_revenue;
+    double revenue; /* finite */
+    atd_str currency;
+    atd_str event_value; /* the JSON text of the object as given (compact or not), or absent */
+} atd_event;
+
+const char *atd_event_type_name(atd_event_type t); /* "click", ..., or NULL */
+atd_event_type atd_event_type_parse(atd_str s);    /* ATD_EV_NONE when unknown */
+
+/* Why an event was refused: the field it names and a message. http_status is 400, or 404
+ * for an unknown app. */
+typedef struct atd_event_error {
+    int http_status;
+    const char *field;   /* static string: "type", "ts", "app_id", "ip", ... or "body" */
+    char message[160];
+} atd_event_error;
+
+/* Flags for atd_event_parse_json. */
+enum {
+    ATD_PARSE_REQUIRE_TS = 1, /* import/replay: `ts` must be in the object (§1 rules) */
+    /* without it (HTTP ingest) any `ts` in the object is ignored and the caller stamps it */
+};
+
+/* Parses and validates one JSON object (one NDJSON line) as ATTRIBUTION.md §1 says.
+ * json/len: the text (need not be NUL-terminated; only read, never modified).
+ * cfg: for the app check (unknown app → 404); may be NULL to skip the app check.
+ * arena: receives unescaped strings and normalized values.
+ * Returns 0 and fills *ev, or ATD_EINVAL and fills *err. */
+int atd_event_parse_json(const char *json, size_t len, unsigned flags,
+                         const struct atd_config *cfg, atd_arena *arena, atd_event *ev,
+                         atd_event_error *err);
+
+/* Record format: the protobuf-c encoding of attribd.v1.Event.
+ * atd_event_encoded_size gives an upper bound for the buffer. */
+size_t atd_event_encoded_size(const atd_event *ev);
+size_t atd_event_encode(const atd_event *ev, uint8_t *buf); /* returns bytes written */
+/* Decodes a record; strings are copied into arena. Returns 0 or ATD_ECORRUPT. */
+int atd_event_decode(const uint8_t *buf, size_t len, atd_arena *arena, atd_event *ev);
+
+/* The partition key of an event in the `events` topic: app_id + device key (device_id for app
+ * events; advertising id, else ip, for touches). Writes into buf (cap bytes), returns length. */
+size_t atd_event_key(const atd_event *ev, char *buf, size_t cap);
+
+#endif
