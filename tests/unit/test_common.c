@@ -1,4 +1,5 @@
 #include "attribd/common.h"
+#include "attribd/json.h"
 #include "harness.h"
 
 static void test_arena(void)
@@ -23,8 +24,29 @@ static void test_str(void)
     CHECK_STR(atd_strerror(ATD_ECORRUPT), "corrupt data");
 }
 
+static void test_json_writer(void)
+{
+    atd_buf b;
+    atd_buf_init(&b);
+    atd_buf_putc(&b, '{');
+    atd_json_key(&b, "a", 1);
+    atd_json_str(&b, "x\"\n\x01", 4);
+    atd_json_key(&b, "n", 0);
+    atd_json_double(&b, 1.5);
+    atd_json_key(&b, "i", 0);
+    atd_json_double(&b, 100);
+    atd_json_key(&b, "z", 0);
+    atd_json_str_or_null(&b, ATD_STR_NULL);
+    atd_buf_putc(&b, '}');
+    CHECK_STR(b.p, "{\"a\":\"x\\\"\\n\\u0001\",\"n\":1.5,\"i\":100,\"z\":null}");
+    atd_json_double(&b, 0.1);
+    CHECK(strstr(b.p, "}0.1") != NULL);
+    atd_buf_free(&b);
+}
+
 int main(void)
 {
+    RUN(test_json_writer);
     RUN(test_arena);
     RUN(test_str);
     return atd_test_done();
