@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "attribd/ip.h"
 
@@ -100,8 +101,16 @@ atd_config *atd_config_parse_string(const char *yaml, size_t len, const char *na
 atd_config *atd_config_acquire(atd_config *cfg);
 void atd_config_release(atd_config *cfg);
 
-/* The settings of one app, or NULL when the app is not configured. */
-const atd_app_config *atd_config_app(const atd_config *cfg, const char *app_id, size_t len);
+/* The settings of one app, or NULL when the app is not configured. (A linear scan: configs hold
+ * few apps; a hash index can replace it without changing callers.) */
+static inline const atd_app_config *atd_config_app(const atd_config *cfg, const char *app_id,
+                                                   size_t len)
+{
+    for (size_t i = 0; i < cfg->n_apps; i++)
+        if (strlen(cfg->apps[i].app_id) == len && memcmp(cfg->apps[i].app_id, app_id, len) == 0)
+            return &cfg->apps[i];
+    return NULL;
+}
 
 /* The process-wide current config (for serve): set at start and on SIGHUP reload. Returns a
  * new reference; release it when done. */

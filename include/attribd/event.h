@@ -79,7 +79,9 @@ enum {
  * cfg: for the app check (unknown app → 404); may be NULL to skip the app check.
  * arena: receives unescaped strings and normalized values.
  * Returns 0 and fills *ev, or ATD_EINVAL and fills *err. */
-int atd_event_parse_json(const char *json, size_t len, unsigned flags,
+/* path_app: the app of the URL (HTTP ingest), or ATD_STR_NULL (import/replay). When given, it
+ * is the event's app_id; an `app_id` in the object must then be absent, null or equal to it. */
+int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str path_app,
                          const struct atd_config *cfg, atd_arena *arena, atd_event *ev,
                          atd_event_error *err);
 

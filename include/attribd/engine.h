@@ -1,0 +1,95 @@
+/* The attribution engine: the rules of ATTRIBUTION.md, pure logic over one event at a time and
+ * the kv (no I/O of its own, no wall clock), so that `attribd replay` and the results service of
+ * `attribd serve` run the very same code. Implemented in src/attribution/. */
+#ifndef ATTRIBD_ENGINE_H
+#define ATTRIBD_ENGINE_H
+
+#include "attribd/common.h"
+#include "attribd/config.h"
+#include "attribd/event.h"
+#include "attribd/json.h"
+#include "attribd/kv.h"
+
+typedef enum atd_result_type {
+    ATD_RES_NONE = 0,
+    ATD_RES_INSTALL = 1,
+    ATD_RES_REINSTALL = 2,
+    ATD_RES_REATTRIBUTION = 3,
+    ATD_RES_SESSION = 4,
+    ATD_RES_REENGAGEMENT = 5,
+    ATD_RES_INAPP = 6,
+} atd_result_type;
+
+typedef enum atd_attr_status {
+    ATD_ATTR_NONE = 0,
+    ATD_ATTR_NON_ORGANIC = 1,
+    ATD_ATTR_ORGANIC = 2,
+    ATD_ATTR_UNKNOWN = 3,
+} atd_attr_status;
+
+/* A touch as a result names it (§7). Absent fields have p == NULL. */
+typedef struct atd_touch_ref {
+    atd_str media_source, campaign, campaign_id, adset, ad, site_id, channel, click_id;
+    atd_str deep_link_value; /* not in §7's JSON; kept for the SDK conversion data */
+    atd_event_type touch_type; /* ATD_EV_CLICK or ATD_EV_IMPRESSION */
+    int64_t touch_ts;
+    int probabilistic; /* match_type: 0 "id", 1 "probabilistic" */
+} atd_touch_ref;
+
+#define ATD_MAX_CONTRIBUTORS 3
+
+/* One result per app event (§7). Strings point into the event or the arena given to the
+ * engine; valid as long as both are. */
+typedef struct atd_result {
+    atd_result_type type;
+    atd_str app_id, device_id;
+    int64_t ts;
+    int has_install_ts;
+    int64_t install_ts;
+    atd_attr_status status;
+    atd_touch_ref attribution; /* when status == NON_ORGANIC */
+    int has_retargeting;
+    atd_touch_ref retargeting;
+    size_t n_contributors;
+    atd_touch_ref contributors[ATD_MAX_CONTRIBUTORS];
+    const char *fraud_reason; /* NULL: no fraud record; else "ip_blocked", ... */
+    atd_str fraud_media_source;
+    int64_t fraud_touch_ts;
+    /* inapp only */
+    atd_str event_name;
+    int has_revenue;
+    double revenue;
+    atd_str currency; /* upper-cased, "USD" when absent/empty */
+    atd_str event_id;
+    /* where the event came from */
+    int source_partition;
+    uint64_t source_offset;
+} atd_result;
+
+typedef struct atd_engine atd_engine;
+
+/* Creates an engine over a kv (not owned). Counters for metrics live in the engine. */
+atd_engine *atd_engine_new(atd_kv *kv);
+void atd_engine_free(atd_engine *e);
+
+/* Processes one valid event (already validated by atd_event_parse_json/decoded from the log) in
+ * the caller's write transaction. seq is the event's position in the log order (strictly
+ * increasing over the events the engine sees; ties "later in the log" are decided by it).
+ * For app events fills *out and returns 1; for touches stores them and returns 0; negative on
+ * error (the transaction must then be aborted). Allocations for *out go to arena. */
+int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
+                       const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena);
+
+/* The current state of a device for the SDK conversion data (issue: GET /v1/conversion):
+ * fills *out with event_type ATD_RES_INSTALL, install_ts and the acquisition attribution.
+ * Returns 0, or ATD_ENOTFOUND for an unknown device. */
+int atd_engine_device(atd_engine *e, atd_kv_txn *txn, atd_str app_id, atd_str device_id,
+                      atd_result *out, atd_arena *arena);
+
+/* The result as one line of §7 JSON (no trailing newline), appended to b. */
+void atd_result_to_json(const atd_result *r, atd_buf *b);
+/* The result as attribd.v1.Result protobuf (topic "results"). */
+void atd_result_encode(const atd_result *r, atd_buf *b);
+int atd_result_decode(const uint8_t *buf, size_t len, atd_arena *arena, atd_result *out);
+
+#endif
