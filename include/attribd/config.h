@@ -15,7 +15,7 @@
 
 typedef struct atd_postback_config {
     char *media_source;
-    unsigned events; /* bit (1 << atd_event_type) per event type name; install/inapp/... */
+    unsigned events; /* bit (1u << atd_result_type, engine.h) per result name: install, ... */
     char *url;       /* template with {click_id}, {event_name}, ... */
 } atd_postback_config;
 
@@ -116,5 +116,9 @@ static inline const atd_app_config *atd_config_app(const atd_config *cfg, const 
  * new reference; release it when done. */
 atd_config *atd_config_current(void);
 void atd_config_set_current(atd_config *cfg); /* takes over the caller's reference */
+/* SIGHUP: loads path and, only when it is valid, makes it the current config (requests holding
+ * the old one keep it until they release it). On error the current config stays, err gets the
+ * message and ATD_EINVAL is returned. */
+int atd_config_reload(const char *path, char *err, size_t errlen);
 
 #endif
