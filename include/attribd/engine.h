@@ -80,6 +80,31 @@ void atd_engine_free(atd_engine *e);
 int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
                        const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena);
 
+/* Counters for metrics (monotonic since atd_engine_new). */
+typedef struct atd_engine_counters {
+    uint64_t touches;           /* touches processed */
+    uint64_t touches_unusable;  /* touches no rule can use: no advertising id, nor ip + UA
+                                   fingerprint (retargeting: no advertising id) */
+    uint64_t overrides_ignored; /* a touch's click_lookback/view_lookback not valid (§2) */
+    uint64_t installs, organic_installs, reinstalls, reattributions;
+    uint64_t sessions, reengagements, inapps, unknown_device;
+    uint64_t blocked[4];        /* candidates blocked: ip, site, ctit, click_flood */
+    uint64_t fraud_records;
+} atd_engine_counters;
+
+const atd_engine_counters *atd_engine_stats(const atd_engine *e);
+
+/* Batching (optional; for throughput). Between atd_engine_batch_begin and
+ * atd_engine_batch_flush the engine keeps what it reads and writes in memory and writes the
+ * changed keys to the kv only at the flush, in key order: many events then cost one kv write
+ * per key. All events of a batch must go through the same write transaction, and the flush
+ * must come before that transaction commits (a caller's own keys may be put before or after
+ * it). On abort call atd_engine_batch_discard. Strings of results made during a batch stay
+ * valid until the flush/discard (or the arena reset, whichever is first). */
+void atd_engine_batch_begin(atd_engine *e);
+int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn);
+void atd_engine_batch_discard(atd_engine *e);
+
 /* The current state of a device for the SDK conversion data (issue: GET /v1/conversion):
  * fills *out with event_type ATD_RES_INSTALL, install_ts and the acquisition attribution.
  * Returns 0, or ATD_ENOTFOUND for an unknown device. */

@@ -1,0 +1,245 @@
+/* The engine object, its counters, and the kv access of every rule: straight through to the
+ * kv, or through the write-behind cache of a batch (the same bytes either way, so batching
+ * never changes a decision). */
+#include <stdlib.h>
+
+#include "attribution/engine_internal.h"
+
+/* --- the batch cache --------------------------------------------------------------------- */
+
+typedef struct cache_ent {
+    uint64_t hash;
+    const char *key;
+    size_t klen;
+    uint8_t *val; /* NULL: known to be absent */
+    size_t vlen;
+    int64_t expire_at;
+    int dirty;
+} cache_ent;
+
+struct atd_cache {
+    cache_ent *tab;
+    size_t cap, used; /* cap: a power of two */
+    atd_arena mem;    /* keys and values */
+};
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    h = (h ^ v) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 32);
+}
+
+static cache_ent *cache_find(atd_cache *c, const char *key, size_t klen, uint64_t h)
+{
+    size_t mask = c->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        cache_ent *ent = &c->tab[i];
+        if (!ent->key) return ent;
+        if (ent->hash == h && ent->klen == klen && memcmp(ent->key, key, klen) == 0) return ent;
+    }
+}
+
+static void cache_grow(atd_cache *c)
+{
+    size_t ncap = c->cap ? c->cap * 2 : 4096;
+    cache_ent *old = c->tab;
+    size_t ocap = c->cap;
+    c->tab = calloc(ncap, sizeof *c->tab);
+    if (!c->tab) abort();
+    c->cap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].key) *cache_find(c, old[i].key, old[i].klen, old[i].hash) = old[i];
+    free(old);
+}
+
+static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fresh)
+{
+    if ((c->used + 1) * 4 > c->cap * 3) cache_grow(c);
+    uint64_t h = hash_bytes(key, klen);
+    cache_ent *ent = cache_find(c, key, klen, h);
+    *fresh = ent->key == NULL;
+    if (*fresh) {
+        ent->hash = h;
+        ent->key = atd_arena_strndup(&c->mem, key, klen);
+        ent->klen = klen;
+        ent->val = NULL;
+        ent->vlen = 0;
+        ent->expire_at = 0;
+        ent->dirty = 0;
+        c->used++;
+    }
+    return ent;
+}
+
+static void cache_clear(atd_cache *c)
+{
+    if (c->used) memset(c->tab, 0, c->cap * sizeof *c->tab);
+    c->used = 0;
+    atd_arena_reset(&c->mem);
+}
+
+/* --- kv access --------------------------------------------------------------------------- */
+
+int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, atd_arena *arena,
+                uint8_t **val, size_t *vlen)
+{
+    cache_ent *ent = NULL;
+    if (e->cache) {
+        int fresh;
+        ent = cache_slot(e->cache, key, klen, &fresh);
+        if (!fresh) {
+            if (!ent->val) return ATD_ENOTFOUND;
+            *val = ent->val;
+            *vlen = ent->vlen;
+            return 0;
+        }
+        arena = &e->cache->mem;
+    }
+    atd_kv_val v;
+    int r = atd_kv_get(txn, key, klen, &v);
+    if (r == ATD_ENOTFOUND) return r; /* the cache entry stays "absent" */
+    if (r < 0) {
+        if (ent) { /* forget the half-made entry: the caller aborts anyway */
+            ent->val = NULL;
+        }
+        return r;
+    }
+    uint8_t *copy = atd_arena_alloc(arena, v.n ? v.n : 1);
+    memcpy(copy, v.p, v.n);
+    if (ent) {
+        ent->val = copy;
+        ent->vlen = v.n;
+    }
+    *val = copy;
+    *vlen = v.n;
+    return 0;
+}
+
+int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, const void *val,
+                size_t vlen, int64_t expire_at)
+{
+    if (!e->cache) return atd_kv_put(txn, key, klen, val, vlen, expire_at);
+    int fresh;
+    cache_ent *ent = cache_slot(e->cache, key, klen, &fresh);
+    if (ent->val != val) {
+        uint8_t *copy = atd_arena_alloc(&e->cache->mem, vlen ? vlen : 1);
+        memcpy(copy, val, vlen);
+        ent->val = copy;
+    }
+    ent->vlen = vlen;
+    ent->expire_at = expire_at;
+    ent->dirty = 1;
+    return 0;
+}
+
+void atd_engine_batch_begin(atd_engine *e)
+{
+    if (!e->cache) {
+        e->cache = calloc(1, sizeof *e->cache);
+        if (!e->cache) abort();
+        atd_arena_init(&e->cache->mem, 1 << 20);
+        cache_grow(e->cache);
+    }
+    cache_clear(e->cache);
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+    const cache_ent *x = *(cache_ent *const *)a, *y = *(cache_ent *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn)
+{
+    atd_cache *c = e->cache;
+    if (!c) return 0;
+    e->cache = NULL; /* puts below go straight through */
+    size_t n = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->tab[i].key && c->tab[i].dirty) n++;
+    cache_ent **list = malloc((n ? n : 1) * sizeof *list);
+    if (!list) abort();
+    n = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->tab[i].key && c->tab[i].dirty) list[n++] = &c->tab[i];
+    /* key order: LMDB appends to neighbouring pages instead of jumping around the tree */
+    qsort(list, n, sizeof *list, cmp_ent);
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = atd_kv_put(txn, list[i]->key, list[i]->klen, list[i]->val, list[i]->vlen,
+                       list[i]->expire_at);
+    free(list);
+    cache_clear(c);
+    e->cache = c;
+    return r;
+}
+
+void atd_engine_batch_discard(atd_engine *e)
+{
+    if (e->cache) cache_clear(e->cache);
+}
+
+/* --- the engine object ------------------------------------------------------------------- */
+
+atd_engine *atd_engine_new(atd_kv *kv)
+{
+    atd_engine *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->kv = kv;
+    atd_buf_init(&e->vbuf);
+    atd_buf_init(&e->rbuf);
+    return e;
+}
+
+void atd_engine_free(atd_engine *e)
+{
+    if (!e) return;
+    if (e->cache) {
+        free(e->cache->tab);
+        atd_arena_free(&e->cache->mem);
+        free(e->cache);
+    }
+    atd_buf_free(&e->vbuf);
+    atd_buf_free(&e->rbuf);
+    free(e);
+}
+
+const atd_engine_counters *atd_engine_stats(const atd_engine *e) { return &e->n; }
+
+int atd_engine_device(atd_engine *e, atd_kv_txn *txn, atd_str app_id, atd_str device_id,
+                      atd_result *out, atd_arena *arena)
+{
+    char key[ATD_KEY_MAX];
+    size_t kl = atd_key_device(key, app_id, device_id);
+    uint8_t *v;
+    size_t vn;
+    int r = atd_eng_get(e, txn, key, kl, arena, &v, &vn);
+    if (r < 0) return r;
+    atd_device d;
+    if (atd_device_decode(v, vn, &d) < 0) return ATD_ECORRUPT;
+    memset(out, 0, sizeof *out);
+    out->type = ATD_RES_INSTALL;
+    out->app_id = app_id;
+    out->device_id = device_id;
+    out->ts = d.install_ts;
+    out->has_install_ts = 1;
+    out->install_ts = d.install_ts;
+    out->status = d.status;
+    if (d.status == ATD_ATTR_NON_ORGANIC) out->attribution = d.acq;
+    return 0;
+}

@@ -1,0 +1,240 @@
+/* atd_engine_process: touches are stored (§3, §4); app events go through the device
+ * lifecycle of §6 (first install, new install, reinstall, re-attribution, session,
+ * re-engagement, in-app) and become one result each (§7). */
+#include "attribd/duration.h"
+#include "attribution/engine_internal.h"
+
+/* --- touches ----------------------------------------------------------------------------- */
+
+/* The touch's own lookback for its type when it is a duration of the setting's range (§2). */
+static int64_t touch_override(atd_engine *e, const atd_event *ev)
+{
+    int click = ev->type == ATD_EV_CLICK;
+    atd_str s = click ? ev->click_lookback : ev->view_lookback;
+    if (!s.p) return 0;
+    int64_t ms, max = click ? 30 * ATD_DAY_MS : 24 * ATD_HOUR_MS;
+    if (atd_duration_parse(s.p, s.n, &ms) == 0 && ms >= ATD_HOUR_MS && ms <= max) return ms;
+    e->n.overrides_ignored++;
+    return 0;
+}
+
+static int append_touch(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen,
+                        int64_t now, atd_arena *arena)
+{
+    uint8_t *old = NULL;
+    size_t oldn = 0;
+    int r = atd_eng_get(e, txn, key, klen, arena, &old, &oldn);
+    if (r < 0 && r != ATD_ENOTFOUND) return r;
+    int64_t max_ts;
+    r = atd_touch_list_rebuild(old, r == 0 ? oldn : 0, e->rbuf.p, e->rbuf.n, now, &e->vbuf,
+                               &max_ts);
+    if (r < 0) return r;
+    return atd_eng_put(e, txn, key, klen, e->vbuf.p, e->vbuf.n, max_ts + ATD_TOUCH_KEEP_MS);
+}
+
+static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint64_t seq,
+                       atd_arena *arena)
+{
+    e->n.touches++;
+    atd_touch t;
+    memset(&t, 0, sizeof t);
+    t.ts = ev->ts;
+    t.seq = seq;
+    t.type = (uint8_t)ev->type;
+    t.flags = ev->is_retargeting ? ATD_TF_RETARGETING : 0;
+    t.media_source = ev->media_source;
+    t.lookback_ms = touch_override(e, ev);
+    atd_fp_from_ua(ev->user_agent, arena, &t.fp);
+    if (ev->ip.p && atd_ip_parse(ev->ip.p, ev->ip.n, &t.ip) == 0) t.has_ip = 1;
+    t.adid = ev->advertising_id;
+    t.campaign = ev->campaign;
+    t.campaign_id = ev->campaign_id;
+    t.adset = ev->adset;
+    t.ad = ev->ad;
+    t.site_id = ev->site_id;
+    t.channel = ev->channel;
+    t.click_id = ev->click_id;
+    t.deep_link_value = ev->deep_link_value;
+    /* retargeting touches are only ever id-matched; others may also match by ip */
+    int by_ip = t.has_ip && t.fp.os && !ev->is_retargeting;
+    if (!t.adid.p && !by_ip) {
+        e->n.touches_unusable++;
+        return 0;
+    }
+    e->rbuf.n = 0;
+    atd_touch_encode(&t, &e->rbuf);
+    char key[ATD_KEY_MAX];
+    int r;
+    if (t.adid.p) {
+        size_t kl = atd_key_touch_adid(key, ev->app_id, t.adid);
+        if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
+    }
+    if (by_ip) {
+        size_t kl = atd_key_touch_ip(key, ev->app_id, &t.ip);
+        if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
+    }
+    return 0;
+}
+
+/* --- app events -------------------------------------------------------------------------- */
+
+static atd_str upper_copy(atd_arena *a, atd_str s)
+{
+    char *p = atd_arena_alloc(a, s.n ? s.n : 1);
+    for (size_t i = 0; i < s.n; i++)
+        p[i] = s.p[i] >= 'a' && s.p[i] <= 'z' ? (char)(s.p[i] - 'a' + 'A') : s.p[i];
+    return (atd_str){p, s.n};
+}
+
+static void result_init(atd_ctx *c, atd_result *out, atd_result_type type)
+{
+    const atd_event *ev = c->ev;
+    memset(out, 0, sizeof *out);
+    out->type = type;
+    out->app_id = ev->app_id;
+    out->device_id = ev->device_id;
+    out->ts = ev->ts;
+    out->event_id = ev->event_id;
+    if (ev->type == ATD_EV_INAPP) {
+        out->event_name = ev->event_name;
+        out->has_revenue = ev->has_revenue;
+        out->revenue = ev->revenue;
+        out->currency = ev->currency.p && ev->currency.n ? upper_copy(c->arena, ev->currency)
+                                                         : ATD_STR_LIT("USD");
+    }
+}
+
+/* install_ts, acquisition attribution and the open re-engagement window of a known device */
+static void result_from_device(atd_ctx *c, atd_result *out, const atd_device *d)
+{
+    out->has_install_ts = 1;
+    out->install_ts = d->install_ts;
+    out->status = d->status;
+    if (d->status == ATD_ATTR_NON_ORGANIC) out->attribution = d->acq;
+    if (d->has_window && d->window_start <= c->t &&
+        c->t - d->window_start <= c->app->reengagement_window_ms) {
+        out->has_retargeting = 1;
+        out->retargeting = d->window;
+    }
+}
+
+/* old/oldn: the stored value (NULL for a new device); an unchanged record is not rewritten
+ * (most sessions change nothing) */
+static int save_device(atd_ctx *c, const char *key, size_t klen, const atd_device *d,
+                       const uint8_t *old, size_t oldn)
+{
+    atd_buf *b = &c->e->vbuf;
+    b->n = 0;
+    atd_device_encode(d, b);
+    if (old && oldn == b->n && memcmp(old, b->p, oldn) == 0) return 0;
+    /* a device is known for good: no expiry */
+    return atd_eng_put(c->e, c->txn, key, klen, b->p, b->n, 0);
+}
+
+/* First install or new install (§5 + §6). */
+static int on_new_install(atd_ctx *c, atd_device *d, atd_result *out)
+{
+    atd_cand *cands = NULL;
+    size_t n = 0;
+    int r = atd_match_install_candidates(c, &cands, &n);
+    if (r < 0) return r;
+    result_init(c, out, ATD_RES_INSTALL);
+    int win = atd_install_choose(c, cands, n, out);
+    out->has_install_ts = 1;
+    out->install_ts = c->t;
+    if (win >= 0 && (r = atd_match_flag_touch(c, &cands[win].t, ATD_TF_WON)) < 0) return r;
+    c->e->n.installs++;
+    if (win < 0) c->e->n.organic_installs++;
+    if (out->fraud_reason) c->e->n.fraud_records++;
+    memset(d, 0, sizeof *d);
+    d->install_ts = c->t;
+    d->status = out->status;
+    if (win >= 0) d->acq = out->attribution;
+    atd_device_activity_add(d, c->t, c->app->inactivity_period_ms);
+    return 0;
+}
+
+/* A retargeting touch credits a reinstall or a session: the touch is used, a re-engagement
+ * window starts now with it. */
+static int start_window(atd_ctx *c, atd_device *d, const atd_cand *best)
+{
+    int r = atd_match_flag_touch(c, &best->t, ATD_TF_USED);
+    if (r < 0) return r;
+    d->has_window = 1;
+    d->window_start = c->t;
+    atd_touch_ref_from(&d->window, &best->t, 0);
+    return 0;
+}
+
+int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
+                       const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena)
+{
+    if (ATD_EV_IS_TOUCH(ev->type)) return store_touch(e, txn, ev, seq, arena);
+    if (!ATD_EV_IS_APP(ev->type) || !ev->device_id.p) return ATD_EINVAL;
+
+    atd_ctx c;
+    memset(&c, 0, sizeof c);
+    c.e = e;
+    c.txn = txn;
+    c.app = app;
+    c.ev = ev;
+    c.arena = arena;
+    c.app_id_str = ev->app_id;
+    c.t = ev->ts;
+    c.adid = ev->advertising_id;
+
+    char dkey[ATD_KEY_MAX];
+    size_t dkl = atd_key_device(dkey, ev->app_id, ev->device_id);
+    uint8_t *dv = NULL;
+    size_t dvn = 0;
+    atd_device d;
+    int r = atd_eng_get(e, txn, dkey, dkl, arena, &dv, &dvn);
+    if (r < 0 && r != ATD_ENOTFOUND) return r;
+    int known = r == 0;
+    if (known && atd_device_decode(dv, dvn, &d) < 0) return ATD_ECORRUPT;
+
+    if (ev->type != ATD_EV_INSTALL && !known) {
+        /* a session or in-app event of a device never installed: no state (§6) */
+        e->n.unknown_device++;
+        result_init(&c, out, ev->type == ATD_EV_SESSION ? ATD_RES_SESSION : ATD_RES_INAPP);
+        out->status = ATD_ATTR_UNKNOWN;
+        return 1;
+    }
+    if (ev->type == ATD_EV_INAPP) {
+        e->n.inapps++;
+        result_init(&c, out, ATD_RES_INAPP);
+        result_from_device(&c, out, &d);
+        return 1;
+    }
+
+    if (ev->ip.p && atd_ip_parse(ev->ip.p, ev->ip.n, &c.ip) == 0) c.has_ip = 1;
+    if (ev->type == ATD_EV_INSTALL &&
+        (!known || c.t - d.install_ts > app->reattribution_window_ms)) {
+        if (c.has_ip) atd_fp_of_event(ev, arena, &c.fp);
+        if ((r = on_new_install(&c, &d, out)) < 0) return r;
+        if ((r = save_device(&c, dkey, dkl, &d, known ? dv : NULL, dvn)) < 0) return r;
+        return 1;
+    }
+
+    /* a reinstall or a session of a known device: a retargeting touch may re-engage it */
+    int session = ev->type == ATD_EV_SESSION;
+    atd_cand best;
+    int found = atd_match_retargeting(&c, &d, session, &best);
+    if (found < 0) return found;
+    atd_result_type type;
+    if (found) {
+        if ((r = start_window(&c, &d, &best)) < 0) return r;
+        type = session ? ATD_RES_REENGAGEMENT : ATD_RES_REATTRIBUTION;
+        if (session) e->n.reengagements++;
+        else e->n.reattributions++;
+    } else {
+        type = session ? ATD_RES_SESSION : ATD_RES_REINSTALL;
+        if (session) e->n.sessions++;
+        else e->n.reinstalls++;
+    }
+    result_init(&c, out, type);
+    result_from_device(&c, out, &d);
+    atd_device_activity_add(&d, c.t, app->inactivity_period_ms);
+    if ((r = save_device(&c, dkey, dkl, &d, dv, dvn)) < 0) return r;
+    return 1;
+}

@@ -1,0 +1,230 @@
+/* Touch records and lists (see touch_store.h for the layout). */
+#include "attribution/touch_store.h"
+
+#include <openssl/sha.h>
+#include <stdlib.h>
+
+#include "attribution/codec.h"
+
+void atd_touch_encode(const atd_touch *t, atd_buf *b)
+{
+    /* encode the body after a 3-byte hole, then move it down to fit the real length prefix */
+    size_t start = b->n;
+    atd_buf_reserve(b, 3);
+    b->n += 3;
+    size_t body = b->n;
+    atd_put_varint(b, (uint64_t)t->ts);
+    atd_put_varint(b, t->seq);
+    atd_put_byte(b, t->type);
+    atd_put_byte(b, t->flags);
+    atd_put_strv(b, t->media_source);
+    atd_put_varint(b, (uint64_t)t->lookback_ms);
+    atd_put_byte(b, t->fp.os);
+    if (t->fp.os) {
+        atd_put_strv(b, t->fp.version);
+        atd_put_strv(b, t->fp.model);
+    }
+    if (t->has_ip) {
+        atd_put_byte(b, t->ip.family);
+        atd_buf_put(b, t->ip.addr, t->ip.family == 4 ? 4 : 16);
+    } else {
+        atd_put_byte(b, 0);
+    }
+    atd_put_strv(b, t->adid);
+    atd_put_strv(b, t->campaign);
+    atd_put_strv(b, t->campaign_id);
+    atd_put_strv(b, t->adset);
+    atd_put_strv(b, t->ad);
+    atd_put_strv(b, t->site_id);
+    atd_put_strv(b, t->channel);
+    atd_put_strv(b, t->click_id);
+    atd_put_strv(b, t->deep_link_value);
+    size_t len = b->n - body;
+    uint8_t pre[10];
+    size_t pn = 0;
+    uint64_t v = len;
+    while (v >= 0x80) {
+        pre[pn++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    pre[pn++] = (uint8_t)v;
+    if (pn > 3) { /* a record over 2 MiB: make room */
+        atd_buf_reserve(b, pn - 3);
+        memmove(b->p + body + (pn - 3), b->p + body, len);
+    } else if (pn < 3) {
+        memmove(b->p + start + pn, b->p + body, len);
+    }
+    memcpy(b->p + start, pre, pn);
+    b->n = start + pn + len;
+}
+
+int atd_touch_iter_next(atd_touch_iter *it)
+{
+    if (it->p >= it->end) return 0;
+    atd_rd r = atd_rd_init(it->p, (size_t)(it->end - it->p));
+    uint64_t len = atd_get_varint(&r);
+    if (r.bad || len > (uint64_t)(r.end - r.p)) return ATD_ECORRUPT;
+    it->rec = r.p;
+    it->rec_end = r.p + len;
+    it->p = it->rec_end;
+    r.end = it->rec_end;
+    it->ts = (int64_t)atd_get_varint(&r);
+    it->seq = atd_get_varint(&r);
+    it->type = atd_get_byte(&r);
+    it->flags_at = r.p;
+    it->flags = atd_get_byte(&r);
+    it->media_source = atd_get_strv(&r);
+    return r.bad ? ATD_ECORRUPT : 1;
+}
+
+int atd_touch_iter_decode(const atd_touch_iter *it, atd_touch *t)
+{
+    atd_rd r = atd_rd_init(it->flags_at + 1, (size_t)(it->rec_end - it->flags_at - 1));
+    memset(t, 0, sizeof *t);
+    t->ts = it->ts;
+    t->seq = it->seq;
+    t->type = it->type;
+    t->flags = it->flags;
+    t->media_source = atd_get_strv(&r);
+    t->lookback_ms = (int64_t)atd_get_varint(&r);
+    t->fp.os = atd_get_byte(&r);
+    if (t->fp.os) {
+        t->fp.version = atd_get_strv(&r);
+        t->fp.model = atd_get_strv(&r);
+    }
+    uint8_t fam = atd_get_byte(&r);
+    if (fam == 4 || fam == 6) {
+        const uint8_t *a = atd_get_bytes(&r, fam == 4 ? 4 : 16);
+        if (a) {
+            t->has_ip = 1;
+            t->ip.family = fam;
+            memcpy(t->ip.addr, a, fam == 4 ? 4 : 16);
+        }
+    } else if (fam != 0) {
+        r.bad = 1;
+    }
+    t->adid = atd_get_strv(&r);
+    t->campaign = atd_get_strv(&r);
+    t->campaign_id = atd_get_strv(&r);
+    t->adset = atd_get_strv(&r);
+    t->ad = atd_get_strv(&r);
+    t->site_id = atd_get_strv(&r);
+    t->channel = atd_get_strv(&r);
+    t->click_id = atd_get_strv(&r);
+    t->deep_link_value = atd_get_strv(&r);
+    return r.bad ? ATD_ECORRUPT : 0;
+}
+
+int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t recn,
+                           int64_t now, atd_buf *out, int64_t *max_ts)
+{
+    out->n = 0;
+    int64_t newest = now;
+    size_t count = 0;
+    atd_touch_iter it;
+    int r;
+    /* pass 1: the newest ts (the reference for age) and the count */
+    atd_touch_iter_init(&it, old, oldn);
+    while ((r = atd_touch_iter_next(&it)) == 1) {
+        if (it.ts > newest) newest = it.ts;
+        count++;
+    }
+    if (r < 0) return r;
+    if (recn) {
+        atd_touch_iter_init(&it, rec, recn);
+        if (atd_touch_iter_next(&it) != 1) return ATD_ECORRUPT;
+        if (it.ts > newest) newest = it.ts;
+        count++;
+    }
+    int64_t oldest_kept = newest - ATD_TOUCH_KEEP_MS;
+    size_t skip = count > ATD_TOUCH_LIST_MAX ? count - ATD_TOUCH_LIST_MAX : 0;
+    int64_t kept_max = INT64_MIN;
+    atd_buf_reserve(out, oldn + recn);
+    atd_touch_iter_init(&it, old, oldn);
+    while (atd_touch_iter_next(&it) == 1) {
+        if (skip) {
+            skip--;
+            continue;
+        }
+        if (it.ts < oldest_kept) continue;
+        if (it.ts > kept_max) kept_max = it.ts;
+        atd_put_varint(out, (uint64_t)(it.rec_end - it.rec));
+        atd_buf_put(out, it.rec, (size_t)(it.rec_end - it.rec));
+    }
+    if (recn) {
+        atd_buf_put(out, rec, recn);
+        atd_touch_iter_init(&it, rec, recn);
+        atd_touch_iter_next(&it);
+        if (it.ts > kept_max) kept_max = it.ts;
+    }
+    *max_ts = kept_max == INT64_MIN ? now : kept_max;
+    return 0;
+}
+
+int atd_touch_list_set_flag(void *list, size_t n, uint64_t seq, uint8_t flag)
+{
+    atd_touch_iter it;
+    atd_touch_iter_init(&it, list, n);
+    int r;
+    while ((r = atd_touch_iter_next(&it)) == 1) {
+        if (it.seq == seq) {
+            *(uint8_t *)(uintptr_t)it.flags_at |= flag;
+            return 1;
+        }
+    }
+    return r;
+}
+
+static size_t put_len(char *buf, size_t n)
+{
+    size_t k = 0;
+    while (n >= 0x80) {
+        buf[k++] = (char)(n | 0x80);
+        n >>= 7;
+    }
+    buf[k++] = (char)n;
+    return k;
+}
+
+static size_t make_key(char *buf, char kind, atd_str app, const void *id, size_t idn)
+{
+    if (app.n + idn + 12 <= ATD_KEY_LONG) {
+        size_t k = 0;
+        buf[k++] = kind;
+        k += put_len(buf + k, app.n);
+        memcpy(buf + k, app.p, app.n);
+        k += app.n;
+        memcpy(buf + k, id, idn);
+        return k + idn;
+    }
+    /* too long for a kv key: the kind in lower case, then a digest of both */
+    size_t n = 10 + app.n + idn;
+    unsigned char *all = malloc(n);
+    if (!all) abort();
+    size_t k = put_len((char *)all, app.n);
+    memcpy(all + k, app.p, app.n);
+    memcpy(all + k + app.n, id, idn);
+    buf[0] = (char)(kind + ('a' - 'A'));
+    SHA256(all, k + app.n + idn, (unsigned char *)buf + 1);
+    free(all);
+    return 1 + SHA256_DIGEST_LENGTH;
+}
+
+size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
+{
+    return make_key(buf, 'A', app, adid.p, adid.n);
+}
+
+size_t atd_key_touch_ip(char *buf, atd_str app, const atd_ip *ip)
+{
+    uint8_t raw[17];
+    raw[0] = ip->family;
+    size_t n = ip->family == 4 ? 4 : 16;
+    memcpy(raw + 1, ip->addr, n);
+    return make_key(buf, 'I', app, raw, n + 1);
+}
+
+size_t atd_key_device(char *buf, atd_str app, atd_str device_id)
+{
+    return make_key(buf, 'D', app, device_id.p, device_id.n);
+}

@@ -1,0 +1,97 @@
+/* The touch store: every touch that a later app event may still use, kept in the kv as lists
+ * (one kv value each) under two indexes:
+ *   - by (app, advertising id): every touch with an advertising id, retargeting or not (id
+ *     matching, retargeting candidates and the click_flood count of §4.4);
+ *   - by (app, ip): non-retargeting touches with an ip and a fingerprint (probabilistic
+ *     matching of §3; retargeting touches are only ever id-matched).
+ * A touch in both lists is stored twice; its seq ties the copies together when one is flagged
+ * (won). A list keeps its records in log order.
+ *
+ * Record (after a varint byte length): varint ts, varint seq, byte type, byte flags,
+ * strv media_source, varint lookback override (ms, 0: none), byte os [strv version, strv model],
+ * byte ip family (0, 4, 6) [4 or 16 bytes], strv adid, strv campaign, campaign_id, adset, ad,
+ * site_id, channel, click_id, deep_link_value. (strv: varint len+1, 0 = absent.) */
+#ifndef ATTRIBD_ATTRIBUTION_TOUCH_STORE_H
+#define ATTRIBD_ATTRIBUTION_TOUCH_STORE_H
+
+#include "attribd/common.h"
+#include "attribd/ip.h"
+#include "attribd/json.h"
+#include "attribution/fingerprint.h"
+
+enum {
+    ATD_TF_RETARGETING = 1, /* is_retargeting: true */
+    ATD_TF_WON = 2,         /* won an install: never wins nor contributes again (§4) */
+    ATD_TF_USED = 4,        /* used by a re-engagement or re-attribution (§6) */
+};
+
+/* Touches older than this, relative to the newest ts of their list (or of the event writing
+ * it), are dropped when the list is rewritten: no rule reaches back more than 30 days (the
+ * longest click lookback), and 30 more days of slack keep touches for events whose ts lags
+ * behind (ts need not be monotonic in the log). */
+#define ATD_TOUCH_KEEP_MS (60LL * 86400 * 1000)
+/* At most this many records per list (the earliest in the log go first): bounds the work per
+ * event for a very busy ip or advertising id. Larger than any click_cap (1000) + 1, so that
+ * click_flood stays exact for one media source. */
+#define ATD_TOUCH_LIST_MAX 1100
+
+typedef struct atd_touch {
+    int64_t ts;
+    uint64_t seq;
+    uint8_t type;  /* ATD_EV_CLICK or ATD_EV_IMPRESSION */
+    uint8_t flags; /* ATD_TF_* */
+    atd_str media_source;
+    int64_t lookback_ms; /* the touch's valid override for its type; 0: the app's applies */
+    atd_fp fp;
+    int has_ip;
+    atd_ip ip;
+    atd_str adid;
+    atd_str campaign, campaign_id, adset, ad, site_id, channel, click_id, deep_link_value;
+} atd_touch;
+
+/* Appends the record of t (with its length prefix) to b. */
+void atd_touch_encode(const atd_touch *t, atd_buf *b);
+
+/* A cursor over a list value. */
+typedef struct atd_touch_iter {
+    const uint8_t *p, *end;
+    /* the current record */
+    const uint8_t *rec, *rec_end; /* its bytes, length prefix excluded */
+    const uint8_t *flags_at;      /* where its flags byte is */
+    int64_t ts;
+    uint64_t seq;
+    uint8_t type, flags;
+    atd_str media_source;
+} atd_touch_iter;
+
+static inline void atd_touch_iter_init(atd_touch_iter *it, const void *p, size_t n)
+{
+    it->p = p;
+    it->end = (const uint8_t *)p + n;
+}
+/* Moves to the next record and decodes its head (ts .. media_source). Returns 1, 0 at the end,
+ * or ATD_ECORRUPT. */
+int atd_touch_iter_next(atd_touch_iter *it);
+/* Decodes the whole current record; strings point into the list's bytes. */
+int atd_touch_iter_decode(const atd_touch_iter *it, atd_touch *out);
+
+/* Builds the new value of a list: the records of old (may be empty) that are still kept,
+ * then rec (one encoded record with its length prefix, may be empty), into out. now is the ts
+ * of the event writing the list. *max_ts gets the newest ts kept (for the kv expiry). */
+int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t recn,
+                           int64_t now, atd_buf *out, int64_t *max_ts);
+
+/* Sets flag on the record with seq in a (mutable) list value. Returns 1 when found, 0 when
+ * not, ATD_ECORRUPT. */
+int atd_touch_list_set_flag(void *list, size_t n, uint64_t seq, uint8_t flag);
+
+/* kv keys: a kind byte, the app (length-prefixed) and the id; keys that would pass
+ * ATD_KEY_LONG bytes (LMDB keys are limited to 511) are a kind byte and the SHA-256 of app and
+ * id instead. buf needs ATD_KEY_MAX bytes; they return the length. */
+#define ATD_KEY_LONG 400
+#define ATD_KEY_MAX 512
+size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid);
+size_t atd_key_touch_ip(char *buf, atd_str app, const atd_ip *ip);
+size_t atd_key_device(char *buf, atd_str app, atd_str device_id);
+
+#endif
