@@ -1,0 +1,419 @@
+/* JSON → atd_event: the validation of ATTRIBUTION.md §1 at the edge. Decisions that §1 leaves
+ * open are written down in docs/events.md. */
+#include "attribd/event.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "attribd/config.h"
+#include "attribd/ip.h"
+#include "attribd/json_parse.h"
+
+#define EVENT_MAX_TOKENS 4096 /* an event has ~35 fields; this leaves room for event_value */
+#define EVENT_MAX_DEPTH 32
+
+/* The JSON keys of §1. */
+enum field {
+    F_TYPE, F_TS, F_APP_ID, F_IP, F_USER_AGENT, F_ADVERTISING_ID,
+    F_MEDIA_SOURCE, F_CAMPAIGN, F_CAMPAIGN_ID, F_ADSET, F_ADSET_ID, F_AD, F_AD_ID, F_SITE_ID,
+    F_CHANNEL, F_CLICK_ID, F_IS_RETARGETING, F_CLICK_LOOKBACK, F_VIEW_LOOKBACK,
+    F_DEEP_LINK_VALUE, F_COST_VALUE, F_COST_CURRENCY,
+    F_DEVICE_ID, F_PLATFORM, F_OS_VERSION, F_DEVICE_MODEL, F_APP_VERSION, F_CUSTOMER_USER_ID,
+    F_EVENT_ID,
+    F_EVENT_NAME, F_REVENUE, F_CURRENCY, F_EVENT_VALUE,
+    F__COUNT
+};
+
+static const char *const field_name[F__COUNT] = {
+    "type", "ts", "app_id", "ip", "user_agent", "advertising_id",
+    "media_source", "campaign", "campaign_id", "adset", "adset_id", "ad", "ad_id", "site_id",
+    "channel", "click_id", "is_retargeting", "click_lookback", "view_lookback",
+    "deep_link_value", "cost_value", "cost_currency",
+    "device_id", "platform", "os_version", "device_model", "app_version", "customer_user_id",
+    "event_id",
+    "event_name", "revenue", "currency", "event_value",
+};
+
+/* Key → field: a switch on the length, then at most a handful of memcmp. */
+static int field_lookup(const char *k, size_t n)
+{
+#define TRY(f) if (memcmp(k, field_name[f], n) == 0) return f
+    switch (n) {
+    case 2: TRY(F_TS); TRY(F_IP); TRY(F_AD); break;
+    case 4: TRY(F_TYPE); break;
+    case 5: TRY(F_ADSET); TRY(F_AD_ID); break;
+    case 6: TRY(F_APP_ID); break;
+    case 7: TRY(F_SITE_ID); TRY(F_CHANNEL); TRY(F_REVENUE); break;
+    case 8:
+        TRY(F_CAMPAIGN); TRY(F_ADSET_ID); TRY(F_CLICK_ID); TRY(F_PLATFORM); TRY(F_EVENT_ID);
+        TRY(F_CURRENCY);
+        break;
+    case 9: TRY(F_DEVICE_ID); break;
+    case 10: TRY(F_USER_AGENT); TRY(F_COST_VALUE); TRY(F_OS_VERSION); TRY(F_EVENT_NAME); break;
+    case 11: TRY(F_CAMPAIGN_ID); TRY(F_APP_VERSION); TRY(F_EVENT_VALUE); break;
+    case 12: TRY(F_MEDIA_SOURCE); TRY(F_DEVICE_MODEL); break;
+    case 13: TRY(F_VIEW_LOOKBACK); TRY(F_COST_CURRENCY); break;
+    case 14: TRY(F_ADVERTISING_ID); TRY(F_IS_RETARGETING); TRY(F_CLICK_LOOKBACK); break;
+    case 15: TRY(F_DEEP_LINK_VALUE); break;
+    case 16: TRY(F_CUSTOMER_USER_ID); break;
+    default: break;
+    }
+#undef TRY
+    return -1;
+}
+
+typedef struct ctx {
+    const char *s;
+    const atd_json_doc *doc;
+    int val[F__COUNT]; /* token index of each field's value (last occurrence), or -1 */
+    atd_arena *arena;
+    atd_event_error *err;
+} ctx;
+
+static int reject(atd_event_error *err, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int reject(atd_event_error *err, int status, const char *field, const char *fmt, ...)
+{
+    err->http_status = status;
+    err->field = field;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return ATD_EINVAL;
+}
+
+/* The JSON type of field f, or 0 when it is absent (missing or null). */
+static int ftype(const ctx *c, int f)
+{
+    int i = c->val[f];
+    if (i < 0) return 0;
+    int t = c->doc->tok[i].type;
+    return t == ATD_JSON_NULL ? 0 : t;
+}
+
+/* Copies the string value of token i, unescaped and NUL-terminated, into the arena. */
+static int str_copy(ctx *c, int f, atd_str *out)
+{
+    const atd_json_tok *t = &c->doc->tok[c->val[f]];
+    const char *p = c->s + t->start;
+    size_t n = (size_t)(t->end - t->start);
+    char *dst = atd_arena_alloc(c->arena, n + 1);
+    if (t->escaped) {
+        n = atd_json_string_unescape(p, n, dst);
+        /* consumers use these as C strings and the record format cannot carry NUL */
+        if (memchr(dst, 0, n))
+            return reject(c->err, 400, field_name[f], "%s must not contain U+0000",
+                          field_name[f]);
+    } else if (n) {
+        memcpy(dst, p, n);
+    }
+    dst[n] = 0;
+    out->p = dst;
+    out->n = n;
+    return 0;
+}
+
+/* An optional string: stored when it is a JSON string, absent when missing/null, and ignored
+ * (absent) when it has another type (§1: "other fields of an unexpected type are ignored"). */
+static int opt_str(ctx *c, int f, atd_str *out)
+{
+    *out = ATD_STR_NULL;
+    if (ftype(c, f) != ATD_JSON_STRING) return 0;
+    return str_copy(c, f, out);
+}
+
+/* A required id-like string: present, a string, non-empty. */
+static int req_str(ctx *c, int f, const char *on, atd_str *out)
+{
+    int t = ftype(c, f);
+    if (t == 0)
+        return reject(c->err, 400, field_name[f], "%s is required on %s", field_name[f], on);
+    if (t != ATD_JSON_STRING)
+        return reject(c->err, 400, field_name[f], "%s must be a string", field_name[f]);
+    if (str_copy(c, f, out) < 0) return ATD_EINVAL;
+    if (out->n == 0)
+        return reject(c->err, 400, field_name[f], "%s must not be empty", field_name[f]);
+    return 0;
+}
+
+static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
+
+/* ts: a JSON integer token (no fraction, no exponent) in [0, 2^53 - 1]. "-0" is the integer 0:
+ * JSON has no separate negative zero integer and every JSON parser reads it as 0. */
+static int parse_ts(ctx *c, int64_t *ts)
+{
+    static const char msg[] = "ts must be an integer in [0, 2^53-1]";
+    int t = ftype(c, F_TS);
+    if (t == 0) return reject(c->err, 400, "ts", "ts is required");
+    if (t != ATD_JSON_NUMBER) return reject(c->err, 400, "ts", msg);
+    const atd_json_tok *tk = &c->doc->tok[c->val[F_TS]];
+    const char *p = c->s + tk->start;
+    size_t n = (size_t)(tk->end - tk->start);
+    if (!atd_json_number_is_integer(p, n)) return reject(c->err, 400, "ts", msg);
+    int neg = p[0] == '-';
+    if (neg) {
+        p++;
+        n--;
+    }
+    if (n > 16) return reject(c->err, 400, "ts", msg); /* 2^53 - 1 has 16 digits */
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) v = v * 10 + (p[i] - '0');
+    if (neg && v != 0) return reject(c->err, 400, "ts", msg);
+    if (v > ((int64_t)1 << 53) - 1) return reject(c->err, 400, "ts", msg);
+    *ts = v;
+    return 0;
+}
+
+static int parse_app(ctx *c, atd_str path_app, const struct atd_config *cfg, atd_event *ev)
+{
+    if (path_app.p) {
+        /* HTTP ingest: the URL names the app; a body app_id may only repeat it */
+        int t = ftype(c, F_APP_ID);
+        if (t != 0) {
+            atd_str body_app = ATD_STR_NULL;
+            if (t == ATD_JSON_STRING && str_copy(c, F_APP_ID, &body_app) < 0) return ATD_EINVAL;
+            if (t != ATD_JSON_STRING || !atd_str_eq(body_app, path_app))
+                return reject(c->err, 400, "app_id",
+                              "app_id in the body differs from the app of the URL");
+        }
+        if (path_app.n == 0)
+            return reject(c->err, 400, "app_id", "app_id must not be empty");
+        ev->app_id.p = atd_arena_strndup(c->arena, path_app.p, path_app.n);
+        ev->app_id.n = path_app.n;
+    } else if (req_str(c, F_APP_ID, "every event", &ev->app_id) < 0) {
+        return ATD_EINVAL;
+    }
+    if (cfg && !atd_config_app(cfg, ev->app_id.p, ev->app_id.n))
+        return reject(c->err, 404, "app_id", "unknown app_id \"%.100s\"", ev->app_id.p);
+    return 0;
+}
+
+/* ip: any string, trimmed, must be an IPv4 dotted quad or IPv6 literal; stored canonical. */
+static int parse_ip(ctx *c, atd_event *ev)
+{
+    int t = ftype(c, F_IP);
+    if (t == 0) return 0;
+    if (t != ATD_JSON_STRING)
+        return reject(c->err, 400, "ip", "ip must be a string holding an IPv4 or IPv6 address");
+    atd_str raw;
+    if (str_copy(c, F_IP, &raw) < 0) return ATD_EINVAL;
+    atd_ip ip;
+    if (atd_ip_parse(raw.p, raw.n, &ip) < 0)
+        return reject(c->err, 400, "ip", "ip \"%.60s\" is not a valid IPv4 or IPv6 address",
+                      raw.p);
+    char *canon = atd_arena_alloc(c->arena, ATD_IP_TEXT_MAX);
+    size_t n = atd_ip_format(&ip, canon);
+    canon[n] = 0;
+    ev->ip.p = canon;
+    ev->ip.n = n;
+    return 0;
+}
+
+/* advertising_id: trimmed, A-Z lower-cased; empty or only '0'/'-' (limited ad tracking) is
+ * absent. Other JSON types are ignored. */
+static int parse_adid(ctx *c, atd_event *ev)
+{
+    atd_str s;
+    if (opt_str(c, F_ADVERTISING_ID, &s) < 0) return ATD_EINVAL;
+    ev->advertising_id = ATD_STR_NULL;
+    if (!s.p) return 0;
+    char *p = (char *)s.p; /* our own arena copy */
+    size_t b = 0, e = s.n;
+    while (b < e && is_blank(p[b])) b++;
+    while (e > b && is_blank(p[e - 1])) e--;
+    int lat = 1;
+    for (size_t i = b; i < e; i++) {
+        char ch = p[i];
+        if (ch >= 'A' && ch <= 'Z') p[i] = (char)(ch + ('a' - 'A'));
+        if (ch != '0' && ch != '-') lat = 0;
+    }
+    if (lat) return 0; /* also covers the empty string */
+    p[e] = 0;
+    ev->advertising_id.p = p + b;
+    ev->advertising_id.n = e - b;
+    return 0;
+}
+
+static int parse_touch(ctx *c, atd_event *ev)
+{
+    const char *on = ev->type == ATD_EV_CLICK ? "a click" : "an impression";
+    if (req_str(c, F_MEDIA_SOURCE, on, &ev->media_source) < 0) return ATD_EINVAL;
+    static const struct {
+        int f;
+        size_t off;
+    } opt[] = {
+        {F_CAMPAIGN, offsetof(atd_event, campaign)},
+        {F_CAMPAIGN_ID, offsetof(atd_event, campaign_id)},
+        {F_ADSET, offsetof(atd_event, adset)},
+        {F_ADSET_ID, offsetof(atd_event, adset_id)},
+        {F_AD, offsetof(atd_event, ad)},
+        {F_AD_ID, offsetof(atd_event, ad_id)},
+        {F_SITE_ID, offsetof(atd_event, site_id)},
+        {F_CHANNEL, offsetof(atd_event, channel)},
+        {F_CLICK_ID, offsetof(atd_event, click_id)},
+        {F_CLICK_LOOKBACK, offsetof(atd_event, click_lookback)},
+        {F_VIEW_LOOKBACK, offsetof(atd_event, view_lookback)},
+        {F_DEEP_LINK_VALUE, offsetof(atd_event, deep_link_value)},
+        {F_COST_VALUE, offsetof(atd_event, cost_value)},
+        {F_COST_CURRENCY, offsetof(atd_event, cost_currency)},
+    };
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
+        if (opt_str(c, opt[i].f, (atd_str *)((char *)ev + opt[i].off)) < 0) return ATD_EINVAL;
+    int t = ftype(c, F_IS_RETARGETING);
+    if (t == ATD_JSON_TRUE)
+        ev->is_retargeting = 1;
+    else if (t == 0 || t == ATD_JSON_FALSE)
+        ev->is_retargeting = 0;
+    else
+        return reject(c->err, 400, "is_retargeting", "is_retargeting must be true or false");
+    return 0;
+}
+
+static int parse_revenue(ctx *c, atd_event *ev)
+{
+    int t = ftype(c, F_REVENUE);
+    if (t == 0) return 0;
+    if (t != ATD_JSON_NUMBER)
+        return reject(c->err, 400, "revenue", "revenue must be a finite number");
+    const atd_json_tok *tk = &c->doc->tok[c->val[F_REVENUE]];
+    size_t n = (size_t)(tk->end - tk->start);
+    /* strtod needs a NUL-terminated copy; the token is already a valid JSON number, which is
+     * also valid for strtod in the C locale (the process never calls setlocale) */
+    char small[64];
+    char *tmp = n < sizeof small ? small : atd_arena_alloc(c->arena, n + 1);
+    memcpy(tmp, c->s + tk->start, n);
+    tmp[n] = 0;
+    double v = strtod(tmp, NULL);
+    if (!isfinite(v)) return reject(c->err, 400, "revenue", "revenue must be a finite number");
+    ev->has_revenue = 1;
+    ev->revenue = v;
+    return 0;
+}
+
+static int parse_app_event(ctx *c, atd_event *ev)
+{
+    if (req_str(c, F_DEVICE_ID, "an app event", &ev->device_id) < 0) return ATD_EINVAL;
+    int t = ftype(c, F_PLATFORM);
+    if (t == ATD_JSON_STRING && str_copy(c, F_PLATFORM, &ev->platform) < 0) return ATD_EINVAL;
+    if (t != 0 && (t != ATD_JSON_STRING || (!atd_str_eq_c(ev->platform, "android") &&
+                                            !atd_str_eq_c(ev->platform, "ios"))))
+        return reject(c->err, 400, "platform", "platform must be \"android\" or \"ios\"");
+    t = ftype(c, F_OS_VERSION);
+    if (t != 0 && t != ATD_JSON_STRING)
+        return reject(c->err, 400, "os_version", "os_version must be a string");
+    if (opt_str(c, F_OS_VERSION, &ev->os_version) < 0 ||
+        opt_str(c, F_DEVICE_MODEL, &ev->device_model) < 0 ||
+        opt_str(c, F_APP_VERSION, &ev->app_version) < 0 ||
+        opt_str(c, F_CUSTOMER_USER_ID, &ev->customer_user_id) < 0 ||
+        opt_str(c, F_EVENT_ID, &ev->event_id) < 0)
+        return ATD_EINVAL;
+    if (ev->type != ATD_EV_INAPP) return 0;
+
+    if (req_str(c, F_EVENT_NAME, "an inapp event", &ev->event_name) < 0) return ATD_EINVAL;
+    if (parse_revenue(c, ev) < 0) return ATD_EINVAL;
+    if (opt_str(c, F_CURRENCY, &ev->currency) < 0) return ATD_EINVAL;
+    if (ftype(c, F_EVENT_VALUE) == ATD_JSON_OBJECT) {
+        /* kept as the JSON text given: it was validated with the rest of the document */
+        const atd_json_tok *tk = &c->doc->tok[c->val[F_EVENT_VALUE]];
+        size_t n = (size_t)(tk->end - tk->start);
+        ev->event_value.p = atd_arena_strndup(c->arena, c->s + tk->start, n);
+        ev->event_value.n = n;
+    }
+    return 0;
+}
+
+int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str path_app,
+                         const struct atd_config *cfg, atd_arena *arena, atd_event *ev,
+                         atd_event_error *err)
+{
+    memset(ev, 0, sizeof *ev);
+    err->http_status = 0;
+    err->field = NULL;
+    err->message[0] = 0;
+
+    /* Say "not an object" for any other top-level value, even one jsmn cannot tokenize on
+     * its own (in strict mode a bare `5` looks truncated to it). */
+    size_t first = 0;
+    while (first < len && (json[first] == ' ' || json[first] == '\t' || json[first] == '\n' ||
+                           json[first] == '\r'))
+        first++;
+    if (first < len && json[first] != '{')
+        return reject(err, 400, "body", "the event must be a JSON object");
+
+    atd_json_doc doc;
+    atd_json_error jerr;
+    int rc = atd_json_doc_parse(&doc, json, len, EVENT_MAX_TOKENS, EVENT_MAX_DEPTH, &jerr);
+    if (rc < 0) {
+        atd_json_doc_free(&doc);
+        return reject(err, rc == ATD_ETOOBIG ? 413 : 400, "body", "%s", jerr.message);
+    }
+    if (doc.tok[0].type != ATD_JSON_OBJECT) {
+        atd_json_doc_free(&doc);
+        return reject(err, 400, "body", "the event must be a JSON object");
+    }
+
+    ctx c = {.s = json, .doc = &doc, .arena = arena, .err = err};
+    for (int f = 0; f < F__COUNT; f++) c.val[f] = -1;
+    /* members: key i, value i + 1; a later duplicate key overwrites (the last one wins) */
+    for (int i = 1; i < doc.n; i = doc.tok[i + 1].next) {
+        const atd_json_tok *k = &doc.tok[i];
+        const char *kp = json + k->start;
+        size_t kn = (size_t)(k->end - k->start);
+        char kbuf[6 * 16];
+        if (k->escaped) {
+            /* more than 6 * 16 bytes decode to more than 16 (6 per escape at most): longer
+             * than every field name */
+            if (kn > sizeof kbuf) continue;
+            kn = atd_json_string_unescape(kp, kn, kbuf);
+            kp = kbuf;
+        }
+        int f = field_lookup(kp, kn);
+        if (f >= 0) c.val[f] = i + 1;
+    }
+
+    rc = ATD_EINVAL;
+    /* type */
+    int t = ftype(&c, F_TYPE);
+    if (t == ATD_JSON_STRING) {
+        const atd_json_tok *tk = &doc.tok[c.val[F_TYPE]];
+        if (!tk->escaped)
+            ev->type = atd_event_type_parse((atd_str){json + tk->start, (size_t)(tk->end - tk->start)});
+        else {
+            atd_str s;
+            if (str_copy(&c, F_TYPE, &s) < 0) goto out;
+            ev->type = atd_event_type_parse(s);
+        }
+    }
+    if (ev->type == ATD_EV_NONE) {
+        if (t == 0)
+            reject(err, 400, "type", "type is required");
+        else
+            reject(err, 400, "type",
+                   "type must be one of \"click\", \"impression\", \"install\", \"session\", "
+                   "\"inapp\"");
+        goto out;
+    }
+    if ((flags & ATD_PARSE_REQUIRE_TS) && parse_ts(&c, &ev->ts) < 0) goto out;
+    if (parse_app(&c, path_app, cfg, ev) < 0) goto out;
+    if (ATD_EV_IS_TOUCH(ev->type)) {
+        if (parse_touch(&c, ev) < 0) goto out;
+    } else if (parse_app_event(&c, ev) < 0) {
+        goto out;
+    }
+    if (parse_ip(&c, ev) < 0 || opt_str(&c, F_USER_AGENT, &ev->user_agent) < 0 ||
+        parse_adid(&c, ev) < 0)
+        goto out;
+    rc = 0;
+out:
+    atd_json_doc_free(&doc);
+    if (rc < 0) {
+        atd_event_type keep = ev->type;
+        memset(ev, 0, sizeof *ev);
+        ev->type = keep;
+    }
+    return rc;
+}
