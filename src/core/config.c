@@ -132,35 +132,35 @@ static const char *const kv_backends[] = {"lmdb", "redis", NULL};
 static const char *const olap_backends[] = {"sqlite", "clickhouse", NULL};
 
 static const cfg_key server_keys[] = {
-    {"listen", CFG_HOSTPORT, CF(server.listen), 0, 0, NULL, NULL, NULL},
-    {"data_dir", CFG_STRING, CF(server.data_dir), 0, 0, NULL, NULL, NULL},
-    {"threads", CFG_INT, CF(server.threads), 1, 64, NULL, NULL, NULL},
-    {"max_body", CFG_SIZE_T, CF(server.max_body), 1 * KIB, 256 * MIB, NULL, NULL, NULL},
-    {"trust_proxy", CFG_BOOL, CF(server.trust_proxy), 0, 0, NULL, NULL, NULL},
-    {"max_connections", CFG_INT, CF(server.max_connections), 1, 1000000, NULL, NULL, NULL},
-    {"idle_timeout", CFG_DURATION_INT, CF(server.idle_timeout_ms), 1 * SEC, 3600 * SEC, NULL, NULL, NULL},
-    {"max_header_bytes", CFG_SIZE_T, CF(server.max_header_bytes), 1 * KIB, 1 * MIB, NULL, NULL, NULL},
+    CFG_K("listen", CFG_HOSTPORT, CF(server.listen), 0, 0),
+    CFG_K("data_dir", CFG_STRING, CF(server.data_dir), 0, 0),
+    CFG_K("threads", CFG_INT, CF(server.threads), 1, 64),
+    CFG_K("max_body", CFG_SIZE_T, CF(server.max_body), 1 * KIB, 256 * MIB),
+    CFG_K("trust_proxy", CFG_BOOL, CF(server.trust_proxy), 0, 0),
+    CFG_K("max_connections", CFG_INT, CF(server.max_connections), 1, 1000000),
+    CFG_K("idle_timeout", CFG_DURATION_INT, CF(server.idle_timeout_ms), 1 * SEC, 3600 * SEC),
+    CFG_K("max_header_bytes", CFG_SIZE_T, CF(server.max_header_bytes), 1 * KIB, 1 * MIB),
 };
 
 static const cfg_key log_keys[] = {
-    {"backend", CFG_STRING, CF(log.backend), 0, 0, NULL, log_backends, NULL},
-    {"fsync", CFG_CUSTOM, CF(log), 0, 0, parse_fsync, NULL, NULL},
-    {"partitions", CFG_INT, CF(log.partitions), 1, 256, NULL, NULL, NULL},
-    {"segment_bytes", CFG_SIZE, CF(log.segment_bytes), 4 * KIB, 64 * GIB, NULL, NULL, NULL},
-    {"retention_bytes", CFG_SIZE, CF(log.retention_bytes), 0, 1024 * TIB, NULL, NULL, NULL},
-    {"retention", CFG_DURATION, CF(log.retention_ms), 0, 3650 * DAY, NULL, NULL, NULL},
-    {"brokers", CFG_CUSTOM, CF(log.brokers), 0, 0, parse_brokers, NULL, NULL},
+    CFG_CHOICE("backend", CF(log.backend), log_backends),
+    CFG_FN("fsync", CF(log), parse_fsync),
+    CFG_K("partitions", CFG_INT, CF(log.partitions), 1, 256),
+    CFG_K("segment_bytes", CFG_SIZE, CF(log.segment_bytes), 4 * KIB, 64 * GIB),
+    CFG_K("retention_bytes", CFG_SIZE, CF(log.retention_bytes), 0, 1024 * TIB),
+    CFG_DUR("retention", CF(log.retention_ms), 0, 3650 * DAY, NULL),
+    CFG_FN("brokers", CF(log.brokers), parse_brokers),
 };
 
 static const cfg_key kv_keys[] = {
-    {"backend", CFG_STRING, CF(kv.backend), 0, 0, NULL, kv_backends, NULL},
-    {"map_size", CFG_SIZE, CF(kv.map_size), 1 * MIB, 64 * TIB, NULL, NULL, NULL},
-    {"nodes", CFG_CUSTOM, CF(kv), 0, 0, parse_nodes, NULL, NULL},
+    CFG_CHOICE("backend", CF(kv.backend), kv_backends),
+    CFG_K("map_size", CFG_SIZE, CF(kv.map_size), 1 * MIB, 64 * TIB),
+    CFG_FN("nodes", CF(kv), parse_nodes),
 };
 
 static const cfg_key olap_keys[] = {
-    {"backend", CFG_STRING, CF(olap.backend), 0, 0, NULL, olap_backends, NULL},
-    {"url", CFG_URL, CF(olap.url), 0, 0, NULL, NULL, NULL},
+    CFG_CHOICE("backend", CF(olap.backend), olap_backends),
+    CFG_K("url", CFG_URL, CF(olap.url), 0, 0),
 };
 
 #define SECTION(name, keys)                                                                   \
@@ -179,11 +179,11 @@ static int parse_apps(cfg_ctx *c, yaml_node_t *n, const char *path, void *field)
 }
 
 static const cfg_key top_keys[] = {
-    {"server", CFG_CUSTOM, 0, 0, 0, parse_server, NULL, NULL},
-    {"log", CFG_CUSTOM, 0, 0, 0, parse_log, NULL, NULL},
-    {"kv", CFG_CUSTOM, 0, 0, 0, parse_kv, NULL, NULL},
-    {"olap", CFG_CUSTOM, 0, 0, 0, parse_olap, NULL, NULL},
-    {"apps", CFG_CUSTOM, 0, 0, 0, parse_apps, NULL, NULL},
+    CFG_FN("server", 0, parse_server),
+    CFG_FN("log", 0, parse_log),
+    CFG_FN("kv", 0, parse_kv),
+    CFG_FN("olap", 0, parse_olap),
+    CFG_FN("apps", 0, parse_apps),
 };
 
 /* Settings that only make sense together: said at the line of the section. */

@@ -103,14 +103,14 @@ static int parse_events(cfg_ctx *c, yaml_node_t *n, const char *path, void *fiel
 }
 
 static const cfg_key postback_keys[] = {
-    {"media_source", CFG_STRING, offsetof(atd_postback_config, media_source), 0, 0, NULL, NULL, NULL},
-    {"events", CFG_CUSTOM, offsetof(atd_postback_config, events), 0, 0, parse_events, NULL, NULL},
-    {"url", CFG_URL, offsetof(atd_postback_config, url), 0, 0, NULL, NULL, NULL},
+    CFG_K("media_source", CFG_STRING, offsetof(atd_postback_config, media_source), 0, 0),
+    CFG_FN("events", offsetof(atd_postback_config, events), parse_events),
+    CFG_K("url", CFG_URL, offsetof(atd_postback_config, url), 0, 0),
 };
 
 static const cfg_key push_keys[] = {
-    {"url", CFG_URL, offsetof(atd_push_config, url), 0, 0, NULL, NULL, NULL},
-    {"events", CFG_CUSTOM, offsetof(atd_push_config, events), 0, 0, parse_events, NULL, NULL},
+    CFG_K("url", CFG_URL, offsetof(atd_push_config, url), 0, 0),
+    CFG_FN("events", offsetof(atd_push_config, events), parse_events),
 };
 
 /* A list of maps, each checked against keys, all of them required. */
@@ -163,22 +163,21 @@ static int parse_push(cfg_ctx *c, yaml_node_t *n, const char *path, void *field)
 #define APP(f) offsetof(atd_app_config, f)
 /* ATTRIBUTION.md §2: the ranges are the contract; defaults are in app_defaults(). */
 static const cfg_key app_keys[] = {
-    {"click_lookback", CFG_DURATION, APP(click_lookback_ms), HOUR, 30 * DAY, NULL, NULL, NULL},
-    {"view_lookback", CFG_DURATION, APP(view_lookback_ms), HOUR, 24 * HOUR, NULL, NULL, "1h-24h"},
-    {"probabilistic_window", CFG_DURATION, APP(probabilistic_window_ms), 0, 24 * HOUR, NULL, NULL,
-     "0-24h"},
-    {"reattribution_window", CFG_DURATION, APP(reattribution_window_ms), DAY, 730 * DAY, NULL, NULL, NULL},
-    {"reengagement_window", CFG_DURATION, APP(reengagement_window_ms), DAY, 90 * DAY, NULL, NULL, NULL},
-    {"inactivity_period", CFG_DURATION, APP(inactivity_period_ms), 0, 30 * DAY, NULL, NULL, NULL},
-    {"min_ctit", CFG_DURATION, APP(min_ctit_ms), 0, HOUR, NULL, NULL, NULL},
-    {"click_cap", CFG_INT, APP(click_cap), 0, 1000, NULL, NULL, NULL},
-    {"blocked_ips", CFG_CUSTOM, 0, 0, 0, parse_blocked_ips, NULL, NULL},
-    {"blocked_sites", CFG_CUSTOM, 0, 0, 0, parse_blocked_sites, NULL, NULL},
-    {"store_url", CFG_URL, APP(store_url), 0, 0, NULL, NULL, NULL},
-    {"sdk_key", CFG_STRING, APP(sdk_key), 0, 0, NULL, NULL, NULL},
-    {"api_token", CFG_STRING, APP(api_token), 0, 0, NULL, NULL, NULL},
-    {"postbacks", CFG_CUSTOM, 0, 0, 0, parse_postbacks, NULL, NULL},
-    {"push", CFG_CUSTOM, 0, 0, 0, parse_push, NULL, NULL},
+    CFG_DUR("click_lookback", APP(click_lookback_ms), HOUR, 30 * DAY, NULL),
+    CFG_DUR("view_lookback", APP(view_lookback_ms), HOUR, 24 * HOUR, "1h-24h"),
+    CFG_DUR("probabilistic_window", APP(probabilistic_window_ms), 0, 24 * HOUR, "0-24h"),
+    CFG_DUR("reattribution_window", APP(reattribution_window_ms), DAY, 730 * DAY, NULL),
+    CFG_DUR("reengagement_window", APP(reengagement_window_ms), DAY, 90 * DAY, NULL),
+    CFG_DUR("inactivity_period", APP(inactivity_period_ms), 0, 30 * DAY, NULL),
+    CFG_DUR("min_ctit", APP(min_ctit_ms), 0, HOUR, NULL),
+    CFG_K("click_cap", CFG_INT, APP(click_cap), 0, 1000),
+    CFG_FN("blocked_ips", 0, parse_blocked_ips),
+    CFG_FN("blocked_sites", 0, parse_blocked_sites),
+    CFG_K("store_url", CFG_URL, APP(store_url), 0, 0),
+    CFG_K("sdk_key", CFG_STRING, APP(sdk_key), 0, 0),
+    CFG_K("api_token", CFG_STRING, APP(api_token), 0, 0),
+    CFG_FN("postbacks", 0, parse_postbacks),
+    CFG_FN("push", 0, parse_push),
 };
 
 static void app_defaults(atd_app_config *a)

@@ -71,6 +71,11 @@ struct cfg_key {
     const char *const *choices; /* CFG_STRING: the allowed values, NULL-terminated */
     const char *range;          /* CFG_DURATION*: as ATTRIBUTION.md writes it, or NULL */
 };
+/* Table rows: a plain kind, a custom parser, a string among choices. */
+#define CFG_K(name, kind, off, lo, hi) {name, kind, off, lo, hi, NULL, NULL, NULL}
+#define CFG_FN(name, off, fn) {name, CFG_CUSTOM, off, 0, 0, fn, NULL, NULL}
+#define CFG_CHOICE(name, off, choices) {name, CFG_STRING, off, 0, 0, NULL, choices, NULL}
+#define CFG_DUR(name, off, lo, hi, range) {name, CFG_DURATION, off, lo, hi, NULL, NULL, range}
 /* n may be a YAML null (all defaults). seen (may be NULL) gets a 1 per table key present. */
 int cfg_section(cfg_ctx *c, yaml_node_t *n, const char *path, const cfg_key *keys, size_t nkeys,
                 void *base, unsigned char *seen);

@@ -316,9 +316,9 @@ int cfg_section(cfg_ctx *c, yaml_node_t *n, const char *path, const cfg_key *key
             return cfg_fail(c, k ? k : n, path, "keys must be text, got %s", cfg_node_kind(k));
         char kp[CFG_PATH_MAX];
         key_path(kp, sizeof kp, path, k);
-        size_t i = 0;
-        while (i < nkeys && !(strlen(keys[i].name) == k->data.scalar.length &&
-                              memcmp(keys[i].name, k->data.scalar.value, k->data.scalar.length) == 0))
+        size_t i = 0, klen = k->data.scalar.length;
+        const unsigned char *kv = k->data.scalar.value;
+        while (i < nkeys && !(strlen(keys[i].name) == klen && memcmp(keys[i].name, kv, klen) == 0))
             i++;
         if (i == nkeys) {
             char expected[400];
