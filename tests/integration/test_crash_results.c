@@ -166,11 +166,11 @@ static void test_sigkill_exactly_once(void)
     CHECK_EQ_INT(run_service(clean, cfg, 512), 0);
 
     srand((unsigned)time(NULL));
-    int kills = 0, done = 0;
-    for (int round = 0; round < 200 && !done; round++) {
+    int kills = 0, done = 0, mid_stream = 0;
+    for (int round = 0; round < 60 && !done; round++) {
         pid_t pid = fork();
         if (pid == 0) _exit(run_service(crashy, cfg, 256));
-        struct timespec ts = {0, (long)(1 + rand() % 40) * 1000000L};
+        struct timespec ts = {0, (long)(5 + rand() % 150) * 1000000L};
         nanosleep(&ts, NULL);
         int status = 0;
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -180,10 +180,16 @@ static void test_sigkill_exactly_once(void)
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             kills++;
+            collected part;
+            read_results(crashy, &part);
+            if (part.count > 0) mid_stream++;
+            atd_buf_free(&part.all);
         }
     }
-    fprintf(stderr, "  killed the service %d times\n", kills);
+    fprintf(stderr, "  killed the service %d times, %d of them after results were written\n",
+            kills, mid_stream);
     CHECK(kills >= 3);
+    CHECK(mid_stream >= 2);
     CHECK_EQ_INT(run_service(crashy, cfg, 256), 0); /* the last restart */
 
     collected a, b;
