@@ -1,0 +1,129 @@
+/* Private to src/http: the server's per-thread state and the helpers the route files share. */
+#ifndef ATTRIBD_HTTP_INTERNAL_H
+#define ATTRIBD_HTTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <h2o.h>
+
+#include "attribd/common.h"
+#include "attribd/config.h"
+#include "attribd/event.h"
+#include "attribd/http.h"
+#include "attribd/ip.h"
+#include "attribd/json.h"
+#include "attribd/log.h"
+
+/* Routes, for metrics labels. */
+typedef enum atd_route {
+    ATD_ROUTE_CLICK,
+    ATD_ROUTE_IMPRESSION,
+    ATD_ROUTE_SDK,
+    ATD_ROUTE_S2S,
+    ATD_ROUTE_HEALTHZ,
+    ATD_ROUTE_METRICS,
+    ATD_ROUTE_OTHER,
+    ATD_ROUTE_COUNT
+} atd_route;
+
+typedef struct atd_http_thread atd_http_thread;
+
+/* One event loop. ctx comes first: a request finds its thread from req->conn->ctx. */
+struct atd_http_thread {
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    atd_http_server *srv;
+    int fd;                 /* listening socket (owned by `listener` once the loop runs) */
+    h2o_socket_t *listener; /* NULL once closed */
+    pthread_t tid;
+    h2o_linklist_t conns;   /* accepted sockets (struct conn_node in server.c) */
+    int n_conns;
+
+    /* The config this thread uses, refreshed when srv->cfg_gen moves (no lock per request). */
+    atd_config *cfg;
+    uint64_t cfg_gen;
+
+    /* Reused for every request of this thread, so the ingest path does not allocate once they
+     * have grown to the working size. */
+    atd_arena arena;          /* parsed events' strings; reset per request */
+    atd_buf json;             /* JSON built from a query string / S2S body */
+    atd_buf values;           /* encoded records of one request, back to back */
+    atd_buf keys;             /* their partition keys */
+    atd_event *events;        /* parsed events of one request */
+    size_t events_cap;
+    atd_log_record *recs;
+    size_t recs_cap;
+};
+
+struct atd_http_server {
+    atd_http_options opt;
+    atd_log *log;
+    h2o_globalconf_t gconf;
+    atd_http_thread *threads;
+    int n_threads;
+    int port;
+    _Atomic int stopping;
+    _Atomic int grace_ms;
+    _Atomic int connections; /* over all threads, for max_connections */
+    _Atomic uint64_t cfg_gen;
+};
+
+static inline atd_http_thread *atd__http_thread(h2o_req_t *req)
+{
+    return (atd_http_thread *)req->conn->ctx;
+}
+
+/* The current config for this thread (a reference the thread holds; do not release). */
+const atd_config *atd__http_config(atd_http_thread *t);
+
+/* --- responses (src/http/respond.c) ------------------------------------------------------ */
+/* body is copied into the request's pool. */
+void atd__http_send(h2o_req_t *req, int status, const char *reason, const char *content_type,
+                    const char *body, size_t len);
+void atd__http_send_json(h2o_req_t *req, int status, const char *body, size_t len);
+/* {"error":msg,"field":field,"line":line}; field may be NULL; line <= 0 leaves it out.
+ * Also counts the reject by field in the metrics. */
+void atd__http_send_error(h2o_req_t *req, int status, const char *msg, const char *field,
+                          long line);
+void atd__http_send_empty(h2o_req_t *req, int status, const char *reason);
+const char *atd__http_reason(int status);
+
+/* --- request helpers (src/http/request.c) ------------------------------------------------- */
+/* The value of a request header (name in lower case), or {NULL,0}. */
+h2o_iovec_t atd__http_header(h2o_req_t *req, const char *name, size_t name_len);
+/* The client's address, canonical (the first X-Forwarded-For entry when trust_proxy is on and
+ * it is a valid address, else the peer). Writes text into out, returns its length (0 if none). */
+size_t atd__http_client_ip(h2o_req_t *req, int trust_proxy, char out[ATD_IP_TEXT_MAX]);
+
+/* --- query strings (src/http/query.c) ----------------------------------------------------- */
+/* Decodes %XX (and '+' as a space when plus_is_space) of src into dst (at least n bytes);
+ * returns the length. A '%' not followed by two hex digits is kept as it is. */
+size_t atd__url_decode(const char *src, size_t n, char *dst, int plus_is_space);
+/* Calls cb(name, name_len, value, value_len, ud) for each `name=value` of a query string (the
+ * text after '?'), both still encoded; stops when cb returns non-zero. */
+void atd__query_each(const char *q, size_t n,
+                     int (*cb)(const char *name, size_t nlen, const char *val, size_t vlen,
+                               void *ud),
+                     void *ud);
+
+/* --- routes ------------------------------------------------------------------------------- */
+/* Each returns 0 after it answered the request. */
+int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, atd_str app);
+int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app);
+int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app);
+int atd__route_healthz(atd_http_thread *t, h2o_req_t *req);
+int atd__route_metrics(atd_http_thread *t, h2o_req_t *req);
+
+/* Logs the events parsed into t->events[0..n) as one batch (ts, keys, encoding) and counts them.
+ * Returns 0 when the log took them, else the log's error. (src/http/ingest.c) */
+int atd__ingest_commit(atd_http_thread *t, size_t n);
+/* Makes room for n parsed events in t->events. */
+atd_event *atd__ingest_events(atd_http_thread *t, size_t n);
+
+/* Metrics the routes bump (src/http/server.c). */
+void atd__metrics_reject(const char *field);
+void atd__metrics_events(atd_event_type type, uint64_t n);
+
+#endif

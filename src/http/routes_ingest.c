@@ -1,0 +1,276 @@
+/* Ingest routes: clicks and impressions (GET with query parameters) and SDK events (POST JSON /
+ * NDJSON). Every event goes through atd_event_parse_json, so validation is the same as in
+ * `attribd import` and `attribd replay`: a click's query becomes the JSON object of the event. */
+#include <strings.h>
+
+#include "attribd/logging.h"
+#include "http/http_internal.h"
+
+/* --- clicks and impressions ------------------------------------------------------------ */
+
+/* Query parameter → event field. Several names may feed one field; the first one present in
+ * the query wins. */
+static const struct {
+    const char *param;
+    const char *field;
+} touch_params[] = {
+    {"pid", "media_source"},
+    {"c", "campaign"},
+    {"af_c_id", "campaign_id"},
+    {"af_adset", "adset"},
+    {"af_adset_id", "adset_id"},
+    {"af_ad", "ad"},
+    {"af_ad_id", "ad_id"},
+    {"af_siteid", "site_id"},
+    {"af_channel", "channel"},
+    {"clickid", "click_id"},
+    {"advertising_id", "advertising_id"},
+    {"idfa", "advertising_id"},
+    {"gaid", "advertising_id"},
+    {"is_retargeting", "is_retargeting"},
+    {"af_click_lookback", "click_lookback"},
+    {"af_viewthrough_lookback", "view_lookback"},
+    {"deep_link_value", "deep_link_value"},
+    {"af_cost_value", "cost_value"},
+    {"af_cost_currency", "cost_currency"},
+};
+#define N_TOUCH_PARAMS (sizeof touch_params / sizeof touch_params[0])
+
+typedef struct touch_ctx {
+    atd_http_thread *t;
+    atd_buf *json;
+    const char *seen[N_TOUCH_PARAMS]; /* fields already written (by field name pointer) */
+    size_t n_seen;
+    char *af_r; /* decoded, in the arena; NULL when absent */
+    size_t af_r_len;
+} touch_ctx;
+
+static char *decode_value(atd_http_thread *t, const char *v, size_t n, size_t *out_n)
+{
+    char *d = atd_arena_alloc(&t->arena, n + 1);
+    *out_n = atd__url_decode(v, n, d, 1);
+    d[*out_n] = 0;
+    return d;
+}
+
+static int on_touch_param(const char *name, size_t nlen, const char *val, size_t vlen, void *ud)
+{
+    touch_ctx *c = ud;
+    if (nlen == 4 && !memcmp(name, "af_r", 4)) {
+        if (!c->af_r) c->af_r = decode_value(c->t, val, vlen, &c->af_r_len);
+        return 0;
+    }
+    for (size_t i = 0; i < N_TOUCH_PARAMS; i++) {
+        const char *p = touch_params[i].param;
+        if (strlen(p) != nlen || memcmp(p, name, nlen)) continue;
+        const char *field = touch_params[i].field;
+        for (size_t s = 0; s < c->n_seen; s++)
+            if (!strcmp(c->seen[s], field)) return 0;
+        size_t dn;
+        char *d = decode_value(c->t, val, vlen, &dn);
+        if (!strcmp(field, "is_retargeting")) { /* a JSON boolean */
+            atd_json_key(c->json, field, 0);
+            int yes = (dn == 4 && !strncasecmp(d, "true", 4)) || (dn == 1 && d[0] == '1');
+            atd_buf_puts(c->json, yes ? "true" : "false");
+        } else if (!strcmp(field, "advertising_id") && dn == 0) {
+            return 0; /* an empty idfa= must not hide a gaid= that follows */
+        } else {
+            atd_json_key(c->json, field, 0);
+            atd_json_str(c->json, d, dn);
+        }
+        c->seen[c->n_seen++] = field;
+        return 0;
+    }
+    return 0; /* unknown parameters are ignored (ad networks add their own) */
+}
+
+/* af_r is only followed when it is an absolute http(s) URL with a host and no byte that could
+ * break the Location header (controls, spaces): otherwise the click link would be an open
+ * redirect to anything, or a header injection. */
+static int redirect_ok(const char *u, size_t n)
+{
+    size_t skip;
+    if (n > 7 && !strncasecmp(u, "http://", 7))
+        skip = 7;
+    else if (n > 8 && !strncasecmp(u, "https://", 8))
+        skip = 8;
+    else
+        return 0;
+    if (u[skip] == '/' || u[skip] == '?' || u[skip] == '#') return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] == 0x7f) return 0;
+    return 1;
+}
+
+static void send_parse_error(h2o_req_t *req, const atd_event_error *err, long line)
+{
+    int status = err->http_status ? err->http_status : 400;
+    atd__http_send_error(req, status, err->message, err->field ? err->field : "body", line);
+}
+
+static int send_log_error(h2o_req_t *req)
+{
+    atd__http_send_error(req, 503, "the event log cannot take events now; retry later", NULL, 0);
+    return 0;
+}
+
+static const atd_app_config *find_app(h2o_req_t *req, const atd_config *cfg, atd_str app)
+{
+    const atd_app_config *a = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
+    if (!a) atd__http_send_error(req, 404, "unknown app", "app_id", 0);
+    return a;
+}
+
+int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, atd_str app)
+{
+    const atd_config *cfg = atd__http_config(t);
+    const atd_app_config *appc = find_app(req, cfg, app);
+    if (!appc) return 0;
+    atd_arena_reset(&t->arena);
+    atd_buf *j = &t->json;
+    j->n = 0;
+    atd_buf_puts(j, type == ATD_EV_CLICK ? "{\"type\":\"click\"" : "{\"type\":\"impression\"");
+
+    touch_ctx c = {.t = t, .json = j};
+    if (req->query_at != SIZE_MAX && req->query_at < req->path.len)
+        atd__query_each(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1,
+                        on_touch_param, &c);
+    char ip[ATD_IP_TEXT_MAX];
+    size_t ipn = atd__http_client_ip(req, cfg->server.trust_proxy, ip);
+    if (ipn) {
+        atd_json_key(j, "ip", 0);
+        atd_json_str(j, ip, ipn);
+    }
+    h2o_iovec_t ua = atd__http_header(req, H2O_STRLIT("user-agent"));
+    if (ua.base) {
+        atd_json_key(j, "user_agent", 0);
+        atd_json_str(j, ua.base, ua.len);
+    }
+    atd_buf_putc(j, '}');
+
+    atd_event *ev = atd__ingest_events(t, 1);
+    atd_event_error err;
+    if (atd_event_parse_json(j->p, j->n, 0, app, cfg, &t->arena, ev, &err) != 0) {
+        send_parse_error(req, &err, 0);
+        return 0;
+    }
+    if (atd__ingest_commit(t, 1) != 0) return send_log_error(req);
+
+    if (type == ATD_EV_CLICK) {
+        const char *to = NULL;
+        size_t ton = 0;
+        if (c.af_r && redirect_ok(c.af_r, c.af_r_len))
+            to = c.af_r, ton = c.af_r_len;
+        else if (appc->store_url && redirect_ok(appc->store_url, strlen(appc->store_url)))
+            to = appc->store_url, ton = strlen(appc->store_url);
+        if (to) {
+            h2o_iovec_t loc = h2o_strdup(&req->pool, to, ton);
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc.base,
+                           loc.len);
+            atd__http_send_empty(req, 302, NULL);
+            return 0;
+        }
+    }
+    atd__http_send_empty(req, 204, NULL);
+    return 0;
+}
+
+/* --- SDK events ---------------------------------------------------------------------- */
+
+/* Checks a key header against the app's sdk_key (no key configured: anything passes). */
+static int key_ok(h2o_req_t *req, const atd_app_config *appc, const char *header, size_t hlen)
+{
+    if (!appc->sdk_key) return 1;
+    h2o_iovec_t v = atd__http_header(req, header, hlen);
+    size_t kn = strlen(appc->sdk_key);
+    return v.base && v.len == kn && !memcmp(v.base, appc->sdk_key, kn);
+}
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+    return 1;
+}
+
+/* Fills what an SDK event did not carry itself: the client address and the User-Agent. */
+static void fill_from_request(atd_event *ev, atd_str ip, h2o_iovec_t ua)
+{
+    if (!ev->ip.p && ip.p) ev->ip = ip;
+    if (!ev->user_agent.p && ua.base) ev->user_agent = (atd_str){ua.base, ua.len};
+}
+
+int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
+{
+    const atd_config *cfg = atd__http_config(t);
+    const atd_app_config *appc = find_app(req, cfg, app);
+    if (!appc) return 0;
+    if (!key_ok(req, appc, H2O_STRLIT("x-sdk-key"))) {
+        atd__http_send_error(req, 401, "missing or wrong X-Sdk-Key header", "sdk_key", 0);
+        return 0;
+    }
+    const char *body = req->entity.base;
+    size_t len = req->entity.base ? req->entity.len : 0;
+    if (blank(body, len) && !memchr(body ? body : "", '\n', len)) {
+        atd__http_send_error(req, 400, "empty body: send one JSON object or NDJSON", "body", 0);
+        return 0;
+    }
+    atd_arena_reset(&t->arena);
+    char ipbuf[ATD_IP_TEXT_MAX];
+    size_t ipn = atd__http_client_ip(req, cfg->server.trust_proxy, ipbuf);
+    atd_str ip = ipn ? (atd_str){atd_arena_strndup(&t->arena, ipbuf, ipn), ipn} : ATD_STR_NULL;
+    h2o_iovec_t ua = atd__http_header(req, H2O_STRLIT("user-agent"));
+    atd_event_error err;
+
+    /* One object (possibly pretty-printed over several lines) or NDJSON. Try the whole body as
+     * one object first: that is the common SDK request and costs one parse. */
+    size_t n = 0;
+    atd_event *ev = atd__ingest_events(t, 1);
+    int single = atd_event_parse_json(body, len, 0, app, cfg, &t->arena, ev, &err) == 0;
+    if (single) {
+        if (!ATD_EV_IS_APP(ev->type)) {
+            atd__http_send_error(req, 400, "touch events go to /c/{app} or /i/{app}", "type", 1);
+            return 0;
+        }
+        fill_from_request(ev, ip, ua);
+        n = 1;
+    } else {
+        if (!memchr(body, '\n', len)) { /* one line: its error is the answer */
+            send_parse_error(req, &err, 1);
+            return 0;
+        }
+        atd_arena_reset(&t->arena);
+        ip = ipn ? (atd_str){atd_arena_strndup(&t->arena, ipbuf, ipn), ipn} : ATD_STR_NULL;
+        long line = 0;
+        for (size_t i = 0; i < len;) {
+            const char *s = body + i;
+            const char *nl = memchr(s, '\n', len - i);
+            size_t ln = nl ? (size_t)(nl - s) : len - i;
+            i += ln + 1;
+            line++;
+            if (blank(s, ln)) continue;
+            ev = atd__ingest_events(t, n + 1) + n;
+            if (atd_event_parse_json(s, ln, 0, app, cfg, &t->arena, ev, &err) != 0) {
+                send_parse_error(req, &err, line);
+                return 0;
+            }
+            if (!ATD_EV_IS_APP(ev->type)) {
+                atd__http_send_error(req, 400, "touch events go to /c/{app} or /i/{app}", "type",
+                                     line);
+                return 0;
+            }
+            fill_from_request(ev, ip, ua);
+            n++;
+        }
+        if (n == 0) {
+            atd__http_send_error(req, 400, "empty body: send one JSON object or NDJSON", "body",
+                                 0);
+            return 0;
+        }
+    }
+    if (atd__ingest_commit(t, n) != 0) return send_log_error(req);
+    char out[48];
+    int on = snprintf(out, sizeof out, "{\"accepted\":%zu}", n);
+    atd__http_send_json(req, 200, out, (size_t)on);
+    return 0;
+}
