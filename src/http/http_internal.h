@@ -68,6 +68,7 @@ struct atd_http_server {
     _Atomic int grace_ms;
     _Atomic int connections; /* over all threads, for max_connections */
     _Atomic uint64_t cfg_gen;
+    atd_http_server *retired_next;
 };
 
 static inline atd_http_thread *atd__http_thread(h2o_req_t *req)

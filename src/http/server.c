@@ -375,7 +375,10 @@ static void thread_drain(atd_http_thread *t, int grace_ms)
         shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
     }
     while (t->n_conns > 0 && atd_mono_ms() - start < grace_ms) h2o_evloop_run(t->ctx.loop, 10);
-    if (t->n_conns > 0) ATD_WARN("HTTP stop: %d connections still open after %d ms", t->n_conns, grace_ms);
+    if (t->n_conns > 0)
+        ATD_WARN("HTTP stop: %d connections still open after %d ms", t->n_conns, grace_ms);
+    /* let deferred callbacks (zero timeouts of closed connections) run before disposal */
+    for (int i = 0; i < 4; i++) h2o_evloop_run(t->ctx.loop, 0);
 }
 
 static void *thread_run(void *arg)
@@ -387,6 +390,8 @@ static void *thread_run(void *arg)
 }
 
 int atd_http_server_port(const atd_http_server *srv) { return srv->port; }
+
+static atd_http_server *retired; /* stopped servers; see atd_http_server_stop */
 
 atd_http_server *atd_http_server_start(const atd_http_options *opt, atd_log *log)
 {
@@ -478,18 +483,21 @@ void atd_http_server_stop(atd_http_server *srv, int grace_ms)
     for (int i = 0; i < srv->n_threads; i++) pthread_join(srv->threads[i].tid, NULL);
     for (int i = 0; i < srv->n_threads; i++) {
         atd_http_thread *t = &srv->threads[i];
-        h2o_context_dispose(&t->ctx);
-        /* h2o 2.2 has no public way to free an evloop that still has timers linked; the
-         * process exits right after a stop, so the loop itself is left to the OS. */
         if (t->cfg) atd_config_release(t->cfg);
+        t->cfg = NULL;
         atd_arena_free(&t->arena);
         atd_buf_free(&t->json);
         atd_buf_free(&t->values);
         atd_buf_free(&t->keys);
         free(t->events);
         free(t->recs);
+        t->events = NULL;
+        t->recs = NULL;
     }
-    h2o_config_dispose(&srv->gconf);
-    free(srv->threads);
-    free(srv);
+    /* h2o 2.2's h2o_context_dispose asserts that no timer is still linked to the loop, and
+     * closed connections leave some behind; there is no API to drain them. A server is stopped
+     * once per process, right before exit, so its h2o contexts and loops are kept (reachable
+     * from `retired`) and left to the process exit. */
+    srv->retired_next = retired;
+    retired = srv;
 }

@@ -18,14 +18,14 @@
 
 typedef struct http_resp {
     long status;
-    char body[8192];
+    char body[262144];
     size_t body_len;
     char location[2048];
     char content_type[256];
     int curl_error; /* CURLcode; non-zero when no answer came */
 } http_resp;
 
-static size_t hu_on_body(char *p, size_t sz, size_t nm, void *ud)
+static inline size_t hu_on_body(char *p, size_t sz, size_t nm, void *ud)
 {
     http_resp *r = ud;
     size_t n = sz * nm, room = sizeof r->body - 1 - r->body_len;
@@ -36,7 +36,7 @@ static size_t hu_on_body(char *p, size_t sz, size_t nm, void *ud)
     return sz * nm;
 }
 
-static void hu_copy_header_value(char *dst, size_t cap, const char *v, size_t n)
+static inline void hu_copy_header_value(char *dst, size_t cap, const char *v, size_t n)
 {
     while (n && (v[0] == ' ')) v++, n--;
     while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
@@ -45,7 +45,7 @@ static void hu_copy_header_value(char *dst, size_t cap, const char *v, size_t n)
     dst[n] = 0;
 }
 
-static size_t hu_on_header(char *p, size_t sz, size_t nm, void *ud)
+static inline size_t hu_on_header(char *p, size_t sz, size_t nm, void *ud)
 {
     http_resp *r = ud;
     size_t n = sz * nm;
@@ -58,7 +58,7 @@ static size_t hu_on_header(char *p, size_t sz, size_t nm, void *ud)
 
 /* One request on a fresh handle. headers: NULL-terminated "Name: value" strings (may be
  * NULL). body: NULL for none. Returns the status (0 when the request failed). */
-static long http_do(const char *method, const char *url, const char *body, size_t body_len,
+static inline long http_do(const char *method, const char *url, const char *body, size_t body_len,
                     const char *const *headers, http_resp *r)
 {
     memset(r, 0, sizeof *r);
@@ -98,7 +98,7 @@ typedef struct test_server {
     pid_t pid;
 } test_server;
 
-static void ts_init(test_server *s, const char *tag, const char *yaml)
+static inline void ts_init(test_server *s, const char *tag, const char *yaml)
 {
     memset(s, 0, sizeof *s);
     s->dir = atd_test_tmpdir(tag);
@@ -112,7 +112,7 @@ static void ts_init(test_server *s, const char *tag, const char *yaml)
 }
 
 /* Starts (or restarts) the server; returns 0 when it accepts connections. */
-static int ts_start(test_server *s)
+static inline int ts_start(test_server *s)
 {
     if (!s->port) s->port = atd_test_free_port();
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
@@ -132,17 +132,17 @@ static int ts_start(test_server *s)
 }
 
 /* Stops with sig; returns the wait status. */
-static int ts_stop(test_server *s, int sig)
+static inline int ts_stop(test_server *s, int sig)
 {
     int st = s->pid > 0 ? atd_test_stop(s->pid, sig) : 0;
     s->pid = 0;
     return st;
 }
 
-static void ts_free(test_server *s)
+static inline void ts_free(test_server *s)
 {
     if (s->pid > 0) ts_stop(s, SIGKILL);
-    atd_test_rmrf(s->dir);
+    if (!getenv("ATD_KEEP_TMP")) atd_test_rmrf(s->dir); /* keep for debugging */
     free(s->dir);
 }
 
@@ -158,7 +158,7 @@ typedef struct {
     uint64_t next;
 } hu_read_ctx;
 
-static int hu_on_record(void *ud, const atd_log_record *rec)
+static inline int hu_on_record(void *ud, const atd_log_record *rec)
 {
     hu_read_ctx *c = ud;
     atd_arena a;
@@ -176,7 +176,7 @@ static int hu_on_record(void *ud, const atd_log_record *rec)
     return 0;
 }
 
-static long ts_read_events(const char *data_dir, ts_event_cb cb, void *ud)
+static inline long ts_read_events(const char *data_dir, ts_event_cb cb, void *ud)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/log", data_dir);
@@ -201,6 +201,6 @@ static long ts_read_events(const char *data_dir, ts_event_cb cb, void *ud)
     return c.bad ? -1 : c.n;
 }
 
-static int str_is(atd_str s, const char *c) { return atd_str_eq_c(s, c); }
+static inline int str_is(atd_str s, const char *c) { return atd_str_eq_c(s, c); }
 
 #endif

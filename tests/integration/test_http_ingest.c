@@ -390,7 +390,9 @@ static void test_trust_proxy_and_limits(void)
     snprintf(url, sizeof url, "%s/c/a1?pid=n&clickid=p3", P.base);
     CHECK_EQ_INT(http_do("GET", url, NULL, 0, xff3, &r), 204);
 
-    /* max_connections = 3: three idle connections fill it, the fourth is closed */
+    /* max_connections = 3: three idle connections fill it, the fourth is closed. First let the
+     * server see that curl's connections above are closed. */
+    usleep(300 * 1000);
     int fds[3];
     for (int i = 0; i < 3; i++) {
         fds[i] = socket(AF_INET, SOCK_STREAM, 0);
