@@ -68,8 +68,19 @@ int atd_json_string_check(const char *s, size_t n, int *escaped, size_t *bad)
     int esc = 0;
     size_t i = 0;
     while (i < n) {
+        /* the common case, 8 bytes at a time: printable ASCII without a backslash */
+        while (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, u + i, 8);
+            const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+            uint64_t ctl = (x - ones * 0x20) & ~x & highs;       /* a byte < 0x20 */
+            uint64_t bsl = ((x ^ ones * '\\') - ones) & ~(x ^ ones * '\\') & highs; /* == '\\' */
+            if ((ctl | bsl | (x & highs)) != 0) break;
+            i += 8;
+        }
+        if (i >= n) break;
         unsigned char c = u[i];
-        if (c >= 0x20 && c < 0x80 && c != '\\') { /* the common case */
+        if (c >= 0x20 && c < 0x80 && c != '\\') {
             i++;
             continue;
         }
