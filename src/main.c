@@ -38,6 +38,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    /* hidden: not in the usage, for benchmarks only */
+    if (!strcmp(argv[1], "gen")) return atd_cmd_gen(argc - 1, argv + 1);
     fprintf(stderr, "attribd: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

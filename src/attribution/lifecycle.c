@@ -29,7 +29,7 @@ static int append_touch(atd_engine *e, atd_kv_txn *txn, const char *key, size_t 
     r = atd_touch_list_rebuild(old, r == 0 ? oldn : 0, e->rbuf.p, e->rbuf.n, now, &e->vbuf,
                                &max_ts);
     if (r < 0) return r;
-    return atd_eng_put(e, txn, key, klen, e->vbuf.p, e->vbuf.n, max_ts + ATD_TOUCH_KEEP_MS);
+    return atd_eng_put(e, txn, key, klen, e->vbuf.p, e->vbuf.n, atd_touch_list_expiry(max_ts));
 }
 
 static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint64_t seq,

@@ -259,7 +259,7 @@ static int flag_in_list(atd_ctx *c, const char *key, size_t klen, uint8_t *list,
     int64_t newest = 0;
     while (atd_touch_iter_next(&it) == 1)
         if (it.ts > newest) newest = it.ts;
-    return atd_eng_put(c->e, c->txn, key, klen, list, len, newest + ATD_TOUCH_KEEP_MS);
+    return atd_eng_put(c->e, c->txn, key, klen, list, len, atd_touch_list_expiry(newest));
 }
 
 int atd_match_flag_touch(atd_ctx *c, const atd_touch *t, uint8_t flag)

@@ -135,7 +135,7 @@ static void attribution(w *o, atd_attr_status st, const atd_touch_ref *t)
 
 void atd_result_to_json(const atd_result *r, atd_buf *b)
 {
-    size_t bound = 1200 + str_bound(r->app_id) + str_bound(r->device_id) +
+    size_t bound = 1201 + str_bound(r->app_id) + str_bound(r->device_id) +
                    str_bound(r->event_name) + str_bound(r->currency) +
                    str_bound(r->fraud_media_source) + ref_bound(&r->attribution) +
                    ref_bound(&r->retargeting);
@@ -200,5 +200,6 @@ void atd_result_to_json(const atd_result *r, atd_buf *b)
         str(&o, r->currency);
     }
     *o.p++ = '}';
+    *o.p = 0; /* NUL-terminated like every atd_buf, not counted */
     b->n = (size_t)(o.p - b->p);
 }

@@ -35,6 +35,15 @@ enum {
  * click_flood stays exact for one media source. */
 #define ATD_TOUCH_LIST_MAX 1100
 
+/* The kv expiry of a list whose newest touch is at max_ts: the keep period after it, rounded up
+ * to a whole day so that most rewrites of a list keep the same expiry (the kv then leaves its
+ * expiry index alone). */
+static inline int64_t atd_touch_list_expiry(int64_t max_ts)
+{
+    int64_t day = 86400LL * 1000, at = max_ts + ATD_TOUCH_KEEP_MS;
+    return (at / day + 1) * day;
+}
+
 typedef struct atd_touch {
     int64_t ts;
     uint64_t seq;

@@ -6,5 +6,6 @@
 int atd_cmd_serve(int argc, char **argv);  /* src/http/serve.c */
 int atd_cmd_import(int argc, char **argv); /* src/tools/import.c */
 int atd_cmd_replay(int argc, char **argv); /* src/tools/replay.c */
+int atd_cmd_gen(int argc, char **argv);    /* src/tools/gen.c (hidden: benchmarks) */
 
 #endif

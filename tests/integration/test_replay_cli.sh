@@ -1,0 +1,72 @@
+#!/bin/bash
+# attribd replay as a user runs it: options, invalid lines (stderr, exit 2), stdin/stdout,
+# the temporary store removed at exit, --state kept and continued.
+set -u
+BIN=${ATD_BIN:-./attribd}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok() { echo "ok $1"; }
+bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+
+printf 'apps:\n  com.example.game:\n' >"$T/app.yaml"
+TS=1793534400000
+cat >"$T/in.ndjson" <<EOF2
+{"type":"click","ts":$((TS - 3600000)),"app_id":"com.example.game","media_source":"netA","advertising_id":"AD-1"}
+{"type":"install","ts":"soon","app_id":"com.example.game","device_id":"d1"}
+
+{"type":"install","ts":$TS,"app_id":"com.example.game","device_id":"d1","advertising_id":"ad-1"}
+{"type":"session","ts":$((TS + 1000)),"app_id":"nope","device_id":"d1"}
+not json at all
+{"type":"session","ts":$((TS + 2000)),"app_id":"com.example.game","device_id":"d1"}
+EOF2
+
+# --help
+"$BIN" replay --help >"$T/help.txt"
+check "help exits 0 and documents --input" "grep -q -- '--input' '$T/help.txt'"
+"$BIN" replay --input "$T/in.ndjson" >/dev/null 2>&1
+check "no --config is a usage error (2)" "[ $? -eq 2 ]"
+"$BIN" replay --config "$T/missing.yaml" --input "$T/in.ndjson" >/dev/null 2>"$T/err0"
+rc=$?
+check "a missing config fails with 2 and names the file" "[ $rc -eq 2 ] && grep -q missing.yaml '$T/err0'"
+
+# invalid lines: reported with line number and field, skipped, exit 2 after the run
+mkdir -p "$T/tmp"
+TMPDIR="$T/tmp" "$BIN" replay --config "$T/app.yaml" --input "$T/in.ndjson" --output "$T/out.ndjson" 2>"$T/err"
+rc=$?
+check "rejected lines give exit 2" "[ $rc -eq 2 ]"
+check "line 2 names field ts" "grep -q 'in.ndjson:2: field ts' '$T/err'"
+check "line 5 names field app_id" "grep -q 'in.ndjson:5: field app_id' '$T/err'"
+check "line 6 is reported" "grep -q 'in.ndjson:6: ' '$T/err'"
+check "the blank line 3 is not reported" "! grep -q 'in.ndjson:3:' '$T/err'"
+check "three rejected lines" "[ \$(grep -c 'in.ndjson:' '$T/err') -eq 3 ]"
+check "two results in input order" "[ \$(wc -l <'$T/out.ndjson') -eq 2 ] && head -1 '$T/out.ndjson' | grep -q '\"event_type\":\"install\"' && tail -1 '$T/out.ndjson' | grep -q '\"event_type\":\"session\"'"
+check "the install is attributed to netA" "head -1 '$T/out.ndjson' | grep -q '\"media_source\":\"netA\"'"
+check "the temporary store is removed" "[ -z \"\$(ls -A '$T/tmp')\" ]"
+
+# stdin and stdout, all valid: exit 0
+grep -v -e soon -e nope -e 'not json' "$T/in.ndjson" | "$BIN" replay --config "$T/app.yaml" --input - --output - >"$T/out2.ndjson" 2>"$T/err2"
+rc=$?
+check "stdin/stdout run exits 0" "[ $rc -eq 0 ]"
+check "stdin/stdout gives the same results" "cmp -s '$T/out.ndjson' '$T/out2.ndjson'"
+
+# --state keeps the store: a second run knows the device (a reinstall)
+printf '{"type":"install","ts":%s,"app_id":"com.example.game","device_id":"d1"}\n' $((TS + 86400000)) >"$T/again.ndjson"
+"$BIN" replay --config "$T/app.yaml" --input "$T/in.ndjson" --output /dev/null --state "$T/state" 2>/dev/null
+"$BIN" replay --config "$T/app.yaml" --input "$T/again.ndjson" --output "$T/out3.ndjson" --state "$T/state"
+rc=$?
+check "--state run exits 0" "[ $rc -eq 0 ]"
+check "--state keeps the device: reinstall" "grep -q '\"event_type\":\"reinstall\"' '$T/out3.ndjson'"
+check "--state folder kept" "[ -n \"\$(ls -A '$T/state')\" ]"
+
+# a last line without a newline is read
+printf '{"type":"install","ts":%s,"app_id":"com.example.game","device_id":"d9"}' "$TS" | "$BIN" replay --config "$T/app.yaml" >"$T/out4.ndjson"
+check "last line without newline" "grep -q '\"device_id\":\"d9\"' '$T/out4.ndjson'"
+
+# an unknown option is a usage error
+"$BIN" replay --config "$T/app.yaml" --bogus 2>/dev/null
+check "unknown option gives 2" "[ $? -eq 2 ]"
+
+echo "$fails failed"
+[ $fails -eq 0 ]
