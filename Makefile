@@ -35,6 +35,11 @@ test: build asan
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer builds of every tests/fuzz/fuzz_*.c (clang); see docs/events.md to run them.
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DATD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+
 bench: build
 	bench/ingest.sh
 	bench/replay.sh
