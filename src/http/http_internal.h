@@ -29,6 +29,24 @@ typedef enum atd_route {
 } atd_route;
 
 typedef struct atd_http_thread atd_http_thread;
+struct atd_ingest_guard;
+
+/* One event staged for the next group commit (offsets into the thread's values/keys). */
+typedef struct atd_staged {
+    size_t koff, klen, voff, vlen;
+    int64_t ts;
+    int part;
+    uint8_t type;
+} atd_staged;
+
+/* The answer a staged request gets once its events are in the log. */
+typedef struct atd_answer {
+    h2o_req_t *req; /* NULL when the request went away meanwhile */
+    struct atd_ingest_guard *guard;
+    int status;
+    h2o_iovec_t body;     /* JSON, or empty */
+    h2o_iovec_t location; /* 302 target, or {NULL,0} */
+} atd_answer;
 
 /* One event loop. ctx comes first: a request finds its thread from req->conn->ctx. */
 struct atd_http_thread {
@@ -49,10 +67,18 @@ struct atd_http_thread {
      * have grown to the working size. */
     atd_arena arena;          /* parsed events' strings; reset per request */
     atd_buf json;             /* JSON built from a query string / S2S body */
-    atd_buf values;           /* encoded records of one request, back to back */
-    atd_buf keys;             /* their partition keys */
     atd_event *events;        /* parsed events of one request */
     size_t events_cap;
+
+    /* The group commit of this loop turn (src/http/ingest.c). */
+    atd_buf values;           /* encoded records, back to back */
+    atd_buf keys;             /* their partition keys */
+    atd_staged *staged;
+    size_t n_staged, staged_cap;
+    atd_answer *answers, *answers_spare;
+    size_t n_answers, answers_cap, answers_spare_cap;
+    uint64_t batch_gen;
+    h2o_timeout_entry_t flush_entry;
     atd_log_record *recs;
     size_t recs_cap;
 };
@@ -117,11 +143,18 @@ int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app);
 int atd__route_healthz(atd_http_thread *t, h2o_req_t *req);
 int atd__route_metrics(atd_http_thread *t, h2o_req_t *req);
 
-/* Logs the events parsed into t->events[0..n) as one batch (ts, keys, encoding) and counts them.
- * Returns 0 when the log took them, else the log's error. (src/http/ingest.c) */
-int atd__ingest_commit(atd_http_thread *t, size_t n);
+/* --- ingest (src/http/ingest.c) ----------------------------------------------------------- */
 /* Makes room for n parsed events in t->events. */
 atd_event *atd__ingest_events(atd_http_thread *t, size_t n);
+/* Stamps ts on t->events[0..n) and stages them (encoded, keyed) for this turn's group commit. */
+void atd__ingest_stage(atd_http_thread *t, size_t n);
+/* Registers the answer of a request whose events were staged: sent once the batch is in the
+ * log (status, JSON body or none, optional Location), or 503 when the append failed. body and
+ * location are copied. */
+void atd__ingest_answer(atd_http_thread *t, h2o_req_t *req, int status, const char *body,
+                        size_t len, const char *location, size_t location_len);
+/* Appends the staged batch now and answers its requests (the end-of-turn timer calls it). */
+void atd__ingest_flush(atd_http_thread *t);
 
 /* Metrics the routes bump (src/http/server.c). */
 void atd__metrics_reject(const char *field);

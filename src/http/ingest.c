@@ -1,9 +1,27 @@
-/* The common tail of every ingest route: stamp, encode, key and log a request's events in one
- * batch. An event is acknowledged only after this returned 0. */
+/* The common tail of every ingest route: stamp, encode, key and log a request's events, then
+ * answer. An event is acknowledged only after the log append that holds it returned 0.
+ *
+ * Group commit per event-loop turn: a route stages its events (encoded into this thread's batch)
+ * and registers its answer; at the end of the loop turn (h2o's zero timeout, after every ready
+ * socket was read) the whole batch goes to the log in one atd_log_append per partition, and then
+ * every staged request is answered: 2xx when the append returned 0, else 503. Under load one
+ * append (one write syscall and one log lock) serves all the requests that arrived together,
+ * instead of one each; an idle server answers in the same turn, so latency does not grow. The
+ * batch is flushed early when it gets big, so memory stays bounded. */
 #include <stdlib.h>
 
 #include "attribd/logging.h"
 #include "http/http_internal.h"
+
+/* Flush before the end of the turn past these (bounds memory and the size of one write). */
+#define FLUSH_BYTES (4u << 20)
+#define FLUSH_RECORDS 8192
+
+struct atd_ingest_guard {
+    atd_http_thread *t; /* NULL once answered */
+    uint64_t gen;       /* the batch the request belongs to */
+    size_t idx;         /* its answer in t->answers */
+};
 
 atd_event *atd__ingest_events(atd_http_thread *t, size_t n)
 {
@@ -18,15 +36,15 @@ atd_event *atd__ingest_events(atd_http_thread *t, size_t n)
     return t->events;
 }
 
-static void recs_reserve(atd_http_thread *t, size_t n)
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
-    if (n <= t->recs_cap) return;
-    size_t cap = t->recs_cap ? t->recs_cap : 16;
-    while (cap < n) cap *= 2;
-    atd_log_record *r = realloc(t->recs, 2 * cap * sizeof *r); /* second half: per-partition */
-    if (!r) abort();
-    t->recs = r;
-    t->recs_cap = cap;
+    if (need <= *cap) return p;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *q = realloc(p, c * elem);
+    if (!q) abort();
+    *cap = c;
+    return q;
 }
 
 static size_t key_bound(const atd_event *ev)
@@ -34,19 +52,11 @@ static size_t key_bound(const atd_event *ev)
     return ev->app_id.n + ev->device_id.n + ev->advertising_id.n + ev->ip.n + 16;
 }
 
-int atd__ingest_commit(atd_http_thread *t, size_t n)
+void atd__ingest_stage(atd_http_thread *t, size_t n)
 {
-    atd_http_server *srv = t->srv;
-    int parts = srv->opt.events_partitions;
+    int parts = t->srv->opt.events_partitions;
     int64_t now = atd_now_ms();
-    recs_reserve(t, n);
-    t->values.n = 0;
-    t->keys.n = 0;
-    int *part = NULL, part_stack[64] = {0}, mixed = 0;
-    part = n <= 64 ? part_stack : malloc(n * sizeof *part);
-    if (!part) abort();
-
-    /* Encode into the reused buffers; record offsets first (the buffers may move). */
+    t->staged = grow(t->staged, &t->staged_cap, t->n_staged + n, sizeof *t->staged);
     for (size_t i = 0; i < n; i++) {
         atd_event *ev = &t->events[i];
         ev->ts = now;
@@ -55,40 +65,106 @@ int atd__ingest_commit(atd_http_thread *t, size_t n)
         size_t kcap = key_bound(ev);
         atd_buf_reserve(&t->keys, kcap);
         size_t klen = atd_event_key(ev, t->keys.p + t->keys.n, kcap);
-        t->recs[i] = (atd_log_record){.ts = now,
-                                      .key = (const void *)(uintptr_t)t->keys.n,
-                                      .key_len = klen,
-                                      .value = (const void *)(uintptr_t)t->values.n,
-                                      .value_len = vlen};
+        int part = parts > 1 ? atd_log_partition_for(t->keys.p + t->keys.n, klen, parts) : 0;
+        t->staged[t->n_staged++] = (atd_staged){.koff = t->keys.n, .klen = klen,
+                                                .voff = t->values.n, .vlen = vlen, .ts = now,
+                                                .part = part, .type = (uint8_t)ev->type};
         t->values.n += vlen;
         t->keys.n += klen;
-        part[i] = parts > 1 ? atd_log_partition_for(t->keys.p + t->keys.n - klen, klen, parts) : 0;
-        if (part[i] != part[0]) mixed = 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        t->recs[i].key = t->keys.p + (uintptr_t)t->recs[i].key;
-        t->recs[i].value = t->values.p + (uintptr_t)t->recs[i].value;
-    }
+}
 
+static void on_guard_dispose(void *p)
+{
+    struct atd_ingest_guard *g = p;
+    /* the request went away before its answer (HTTP/2 reset): forget it */
+    if (g->t && g->gen == g->t->batch_gen) g->t->answers[g->idx].req = NULL;
+}
+
+static void answer(h2o_req_t *req, const atd_answer *a, int ok)
+{
+    if (!ok) {
+        atd__http_send_error(req, 503, "the event log cannot take events now; retry later", NULL,
+                             0);
+        return;
+    }
+    if (a->location.base)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, a->location.base,
+                       a->location.len);
+    if (a->body.len)
+        atd__http_send_json(req, a->status, a->body.base, a->body.len);
+    else
+        atd__http_send_empty(req, a->status, NULL);
+}
+
+void atd__ingest_flush(atd_http_thread *t)
+{
+    if (h2o_timeout_is_linked(&t->flush_entry)) h2o_timeout_unlink(&t->flush_entry);
+    if (t->n_answers == 0 && t->n_staged == 0) return;
+    int parts = t->srv->opt.events_partitions;
     int rc = 0;
-    if (!mixed) {
-        rc = atd_log_append(srv->log, ATD_TOPIC_EVENTS, part[0], t->recs, n, NULL);
-    } else {
-        /* One append per partition, in body order within each. Atomic per partition only:
-         * docs/http.md says what a failure in the middle means. */
-        atd_log_record *sub = t->recs + t->recs_cap;
-        for (int p = 0; p < parts && rc == 0; p++) {
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++)
-                if (part[i] == p) sub[m++] = t->recs[i];
-            if (m) rc = atd_log_append(srv->log, ATD_TOPIC_EVENTS, p, sub, m, NULL);
+    t->recs = grow(t->recs, &t->recs_cap, t->n_staged, sizeof *t->recs);
+    for (int p = 0; p < parts && rc == 0; p++) {
+        size_t m = 0;
+        for (size_t i = 0; i < t->n_staged; i++) {
+            const atd_staged *s = &t->staged[i];
+            if (s->part != p) continue;
+            t->recs[m++] = (atd_log_record){.ts = s->ts, .key = t->keys.p + s->koff,
+                                            .key_len = s->klen, .value = t->values.p + s->voff,
+                                            .value_len = s->vlen};
         }
+        if (m) rc = atd_log_append(t->srv->log, ATD_TOPIC_EVENTS, p, t->recs, m, NULL);
     }
-    if (part != part_stack) free(part);
     if (rc != 0) {
-        ATD_ERROR("log append failed: %s", atd_strerror(rc));
-        return rc;
+        ATD_ERROR("log append of %zu events failed: %s", t->n_staged, atd_strerror(rc));
+    } else {
+        for (size_t i = 0; i < t->n_staged; i++)
+            atd__metrics_events((atd_event_type)t->staged[i].type, 1);
     }
-    for (size_t i = 0; i < n; i++) atd__metrics_events(t->events[i].type, 1);
-    return 0;
+    /* Answer after resetting the batch: sending may run h2o callbacks that stage again. */
+    size_t n = t->n_answers;
+    atd_answer *answers = t->answers;
+    t->answers = t->answers_spare;
+    t->answers_spare = answers;
+    size_t cap = t->answers_cap;
+    t->answers_cap = t->answers_spare_cap;
+    t->answers_spare_cap = cap;
+    t->n_answers = 0;
+    t->n_staged = 0;
+    t->values.n = 0;
+    t->keys.n = 0;
+    t->batch_gen++;
+    for (size_t i = 0; i < n; i++) {
+        atd_answer *a = &answers[i];
+        if (!a->req) continue;
+        a->guard->t = NULL;
+        answer(a->req, a, rc == 0);
+    }
+}
+
+static void on_flush_timer(h2o_timeout_entry_t *e)
+{
+    atd_http_thread *t = H2O_STRUCT_FROM_MEMBER(atd_http_thread, flush_entry, e);
+    atd__ingest_flush(t);
+}
+
+void atd__ingest_answer(atd_http_thread *t, h2o_req_t *req, int status, const char *body,
+                        size_t len, const char *location, size_t location_len)
+{
+    t->answers = grow(t->answers, &t->answers_cap, t->n_answers + 1, sizeof *t->answers);
+    atd_answer *a = &t->answers[t->n_answers];
+    struct atd_ingest_guard *g = h2o_mem_alloc_shared(&req->pool, sizeof *g, on_guard_dispose);
+    *g = (struct atd_ingest_guard){t, t->batch_gen, t->n_answers};
+    *a = (atd_answer){.req = req, .guard = g, .status = status};
+    if (len) a->body = h2o_strdup(&req->pool, body, len);
+    if (location) a->location = h2o_strdup(&req->pool, location, location_len);
+    t->n_answers++;
+    if (t->values.n >= FLUSH_BYTES || t->n_staged >= FLUSH_RECORDS) {
+        atd__ingest_flush(t);
+        return;
+    }
+    if (!h2o_timeout_is_linked(&t->flush_entry)) {
+        t->flush_entry.cb = on_flush_timer;
+        h2o_timeout_link(t->ctx.loop, &t->ctx.zero_timeout, &t->flush_entry);
+    }
 }

@@ -108,12 +108,6 @@ static void send_parse_error(h2o_req_t *req, const atd_event_error *err, long li
     atd__http_send_error(req, status, err->message, err->field ? err->field : "body", line);
 }
 
-static int send_log_error(h2o_req_t *req)
-{
-    atd__http_send_error(req, 503, "the event log cannot take events now; retry later", NULL, 0);
-    return 0;
-}
-
 static const atd_app_config *find_app(h2o_req_t *req, const atd_config *cfg, atd_str app)
 {
     const atd_app_config *a = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
@@ -154,24 +148,17 @@ int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, at
         send_parse_error(req, &err, 0);
         return 0;
     }
-    if (atd__ingest_commit(t, 1) != 0) return send_log_error(req);
+    atd__ingest_stage(t, 1);
 
+    const char *to = NULL;
+    size_t ton = 0;
     if (type == ATD_EV_CLICK) {
-        const char *to = NULL;
-        size_t ton = 0;
         if (c.af_r && redirect_ok(c.af_r, c.af_r_len))
             to = c.af_r, ton = c.af_r_len;
         else if (appc->store_url && redirect_ok(appc->store_url, strlen(appc->store_url)))
             to = appc->store_url, ton = strlen(appc->store_url);
-        if (to) {
-            h2o_iovec_t loc = h2o_strdup(&req->pool, to, ton);
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, loc.base,
-                           loc.len);
-            atd__http_send_empty(req, 302, NULL);
-            return 0;
-        }
     }
-    atd__http_send_empty(req, 204, NULL);
+    atd__ingest_answer(t, req, to ? 302 : 204, NULL, 0, to, ton);
     return 0;
 }
 
@@ -268,9 +255,9 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
             return 0;
         }
     }
-    if (atd__ingest_commit(t, n) != 0) return send_log_error(req);
+    atd__ingest_stage(t, n);
     char out[48];
-    int on = snprintf(out, sizeof out, "{\"accepted\":%zu}", n);
-    atd__http_send_json(req, 200, out, (size_t)on);
+    int on = n == 1 ? 14 : snprintf(out, sizeof out, "{\"accepted\":%zu}", n);
+    atd__ingest_answer(t, req, 200, n == 1 ? "{\"accepted\":1}" : out, (size_t)on, NULL, 0);
     return 0;
 }

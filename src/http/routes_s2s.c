@@ -265,12 +265,8 @@ int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
                              af_field(err.field), 0);
         return 0;
     }
-    if (atd__ingest_commit(t, 1) != 0) {
-        atd__http_send_error(req, 503, "the event log cannot take events now; retry later", NULL,
-                             0);
-        return 0;
-    }
+    atd__ingest_stage(t, 1);
     static const char ok[] = "{\"accepted\":1}";
-    atd__http_send_json(req, 200, ok, sizeof ok - 1);
+    atd__ingest_answer(t, req, 200, ok, sizeof ok - 1, NULL, 0);
     return 0;
 }

@@ -491,8 +491,13 @@ void atd_http_server_stop(atd_http_server *srv, int grace_ms)
         atd_buf_free(&t->keys);
         free(t->events);
         free(t->recs);
+        free(t->staged);
+        free(t->answers);
+        free(t->answers_spare);
         t->events = NULL;
         t->recs = NULL;
+        t->staged = NULL;
+        t->answers = t->answers_spare = NULL;
     }
     /* h2o 2.2's h2o_context_dispose asserts that no timer is still linked to the loop, and
      * closed connections leave some behind; there is no API to drain them. A server is stopped
