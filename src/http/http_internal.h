@@ -95,6 +95,10 @@ struct atd_http_server {
     _Atomic int connections; /* over all threads, for max_connections */
     _Atomic uint64_t cfg_gen;
     atd_http_server *retired_next;
+    /* group commits: appended and answered in ticket order (src/http/ingest.c) */
+    pthread_mutex_t append_mu;
+    uint64_t append_ticket;              /* under append_mu */
+    _Atomic uint64_t answered_ticket;    /* every batch up to it is answered */
 };
 
 static inline atd_http_thread *atd__http_thread(h2o_req_t *req)

@@ -8,6 +8,7 @@
  * append (one write syscall and one log lock) serves all the requests that arrived together,
  * instead of one each; an idle server answers in the same turn, so latency does not grow. The
  * batch is flushed early when it gets big, so memory stays bounded. */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "attribd/logging.h"
@@ -101,9 +102,15 @@ void atd__ingest_flush(atd_http_thread *t)
 {
     if (h2o_timeout_is_linked(&t->flush_entry)) h2o_timeout_unlink(&t->flush_entry);
     if (t->n_answers == 0 && t->n_staged == 0) return;
-    int parts = t->srv->opt.events_partitions;
+    atd_http_server *srv = t->srv;
+    int parts = srv->opt.events_partitions;
     int rc = 0;
     t->recs = grow(t->recs, &t->recs_cap, t->n_staged, sizeof *t->recs);
+    /* Answers leave in append order, over all threads (ATTRIBUTION.md §8): if the batch of
+     * thread A is in the log before that of thread B, A's requests are answered first. So an
+     * event acknowledged before another was also logged before it. A ticket taken with the
+     * append fixes the order; answering takes microseconds, so the wait is short. */
+    pthread_mutex_lock(&srv->append_mu);
     for (int p = 0; p < parts && rc == 0; p++) {
         size_t m = 0;
         for (size_t i = 0; i < t->n_staged; i++) {
@@ -113,8 +120,12 @@ void atd__ingest_flush(atd_http_thread *t)
                                             .key_len = s->klen, .value = t->values.p + s->voff,
                                             .value_len = s->vlen};
         }
-        if (m) rc = atd_log_append(t->srv->log, ATD_TOPIC_EVENTS, p, t->recs, m, NULL);
+        if (m) rc = atd_log_append(srv->log, ATD_TOPIC_EVENTS, p, t->recs, m, NULL);
     }
+    uint64_t ticket = ++srv->append_ticket;
+    pthread_mutex_unlock(&srv->append_mu);
+    while (atomic_load_explicit(&srv->answered_ticket, memory_order_acquire) != ticket - 1)
+        sched_yield();
     if (rc != 0) {
         ATD_ERROR("log append of %zu events failed: %s", t->n_staged, atd_strerror(rc));
     } else {
@@ -140,6 +151,7 @@ void atd__ingest_flush(atd_http_thread *t)
         a->guard->t = NULL;
         answer(a->req, a, rc == 0);
     }
+    atomic_store_explicit(&srv->answered_ticket, ticket, memory_order_release);
 }
 
 static void on_flush_timer(h2o_timeout_entry_t *e)

@@ -404,6 +404,7 @@ atd_http_server *atd_http_server_start(const atd_http_options *opt, atd_log *log
     atd_http_server *srv = calloc(1, sizeof *srv);
     if (!srv) return NULL;
     srv->opt = *opt;
+    pthread_mutex_init(&srv->append_mu, NULL);
     if (srv->opt.threads < 1) srv->opt.threads = 1;
     if (srv->opt.max_connections < 1) srv->opt.max_connections = 1;
     if (srv->opt.events_partitions < 1) srv->opt.events_partitions = 1;
