@@ -139,6 +139,13 @@ void atd__query_each(const char *q, size_t n,
                                void *ud),
                      void *ud);
 
+/* --- S2S (src/http/routes_s2s.c) --------------------------------------------------------- */
+/* Translates an AppsFlyer S2S body into the JSON object of an inapp event (into b, reset
+ * first; tokens and unescaped text go to arena). Returns 0, or ATD_EINVAL with a static
+ * message and the AppsFlyer field to blame. The result still has to pass atd_event_parse_json. */
+int atd__s2s_to_json(const char *js, size_t len, atd_arena *arena, atd_buf *b,
+                     const char **err_field, const char **err_msg);
+
 /* --- routes ------------------------------------------------------------------------------- */
 /* Each returns 0 after it answered the request. */
 int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, atd_str app);

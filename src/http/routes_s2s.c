@@ -166,37 +166,15 @@ static const char *af_field(const char *field)
     return field;
 }
 
-static int s2s_error(h2o_req_t *req, const char *msg, const char *field)
+int atd__s2s_to_json(const char *js, size_t len, atd_arena *arena, atd_buf *b,
+                     const char **err_field, const char **err_msg)
 {
-    atd__http_send_error(req, 400, msg, field, 0);
-    return 0;
-}
-
-int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
-{
-    const atd_config *cfg = atd__http_config(t);
-    const atd_app_config *appc = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
-    if (!appc) {
-        atd__http_send_error(req, 404, "unknown app", "app_id", 0);
-        return 0;
-    }
-    if (appc->sdk_key) {
-        h2o_iovec_t v = atd__http_header(req, H2O_STRLIT("authentication"));
-        size_t kn = strlen(appc->sdk_key);
-        if (!v.base || v.len != kn || memcmp(v.base, appc->sdk_key, kn)) {
-            atd__http_send_error(req, 401, "missing or wrong authentication header",
-                                 "authentication", 0);
-            return 0;
-        }
-    }
-    const char *js = req->entity.base ? req->entity.base : "";
-    size_t len = req->entity.base ? req->entity.len : 0;
-    atd_arena_reset(&t->arena);
+#define FAIL(msg, field) return (*err_msg = (msg), *err_field = (field), ATD_EINVAL)
+    static const char not_object[] = "eventValue must be a JSON object (or a string holding one)";
     jsmntok_t *tk = NULL;
-    int n = tokenize(&t->arena, js, len, &tk);
-    if (n <= 0 || tk[0].type != JSMN_OBJECT) return s2s_error(req, "the body is not a JSON object", "body");
+    int n = tokenize(arena, js, len, &tk);
+    if (n <= 0 || tk[0].type != JSMN_OBJECT) FAIL("the body is not a JSON object", "body");
 
-    atd_buf *b = &t->json;
     b->n = 0;
     atd_buf_puts(b, "{\"type\":\"inapp\"");
     static const struct {
@@ -223,22 +201,20 @@ int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
         const char *ev = js + tk[v].start;
         long evn = tk[v].end - tk[v].start;
         if (tk[v].type == JSMN_STRING) {
-            char *u = atd_arena_alloc(&t->arena, (size_t)evn + 1);
+            char *u = atd_arena_alloc(arena, (size_t)evn + 1);
             evn = unescape(ev, (size_t)evn, u);
-            if (evn < 0) return s2s_error(req, "eventValue: bad escape", "eventValue");
+            if (evn < 0) FAIL("eventValue: bad escape", "eventValue");
             ev = u;
         }
         size_t lead = 0;
         while ((long)lead < evn && strchr(" \t\r\n", ev[lead])) lead++;
         if ((long)lead < evn) { /* "" means no value */
             jsmntok_t *vt = NULL;
-            int vn = tokenize(&t->arena, ev, (size_t)evn, &vt);
+            int vn = tokenize(arena, ev, (size_t)evn, &vt);
             if (vn <= 0 || vt[0].type != JSMN_OBJECT || tok_skip(vt, vn, 0) != vn)
-                return s2s_error(req, "eventValue must be a JSON object (or a string holding one)",
-                                 "eventValue");
+                FAIL(not_object, "eventValue");
             for (long k = vt[0].end; k < evn; k++)
-                if (!strchr(" \t\r\n", ev[k]))
-                    return s2s_error(req, "eventValue: text after the object", "eventValue");
+                if (!strchr(" \t\r\n", ev[k])) FAIL("eventValue: text after the object", "eventValue");
             atd_json_key(b, "event_value", 0);
             atd_buf_put(b, ev + vt[0].start, (size_t)(vt[0].end - vt[0].start));
             int r = obj_get(ev, vt, vn, 0, "af_revenue");
@@ -253,14 +229,41 @@ int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
             }
         }
     } else if (v >= 0 && !(tk[v].end - tk[v].start == 4 && !memcmp(js + tk[v].start, "null", 4))) {
-        return s2s_error(req, "eventValue must be a JSON object (or a string holding one)",
-                         "eventValue");
+        FAIL(not_object, "eventValue");
     }
     atd_buf_putc(b, '}');
+    return 0;
+#undef FAIL
+}
 
+int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
+{
+    const atd_config *cfg = atd__http_config(t);
+    const atd_app_config *appc = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
+    if (!appc) {
+        atd__http_send_error(req, 404, "unknown app", "app_id", 0);
+        return 0;
+    }
+    if (appc->sdk_key) {
+        h2o_iovec_t v = atd__http_header(req, H2O_STRLIT("authentication"));
+        size_t kn = strlen(appc->sdk_key);
+        if (!v.base || v.len != kn || memcmp(v.base, appc->sdk_key, kn)) {
+            atd__http_send_error(req, 401, "missing or wrong authentication header",
+                                 "authentication", 0);
+            return 0;
+        }
+    }
+    atd_arena_reset(&t->arena);
+    const char *field, *msg;
+    if (atd__s2s_to_json(req->entity.base ? req->entity.base : "",
+                         req->entity.base ? req->entity.len : 0, &t->arena, &t->json, &field,
+                         &msg) != 0) {
+        atd__http_send_error(req, 400, msg, field, 0);
+        return 0;
+    }
     atd_event *evp = atd__ingest_events(t, 1);
     atd_event_error err;
-    if (atd_event_parse_json(b->p, b->n, 0, app, cfg, &t->arena, evp, &err) != 0) {
+    if (atd_event_parse_json(t->json.p, t->json.n, 0, app, cfg, &t->arena, evp, &err) != 0) {
         atd__http_send_error(req, err.http_status ? err.http_status : 400, err.message,
                              af_field(err.field), 0);
         return 0;

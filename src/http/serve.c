@@ -215,6 +215,8 @@ int atd_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file over RLIMIT_FSIZE must fail the write (EFBIG → 503), not kill the server */
+    signal(SIGXFSZ, SIG_IGN);
 
     atd_serve_env env = {.config_path = config_path, .data_dir = data_dir, .listen = listen,
                          .log = log, .events_partitions = parts, .initial_config = cfg};

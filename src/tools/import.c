@@ -6,6 +6,7 @@
  * folder (two writers would interleave appends in the file log). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,7 @@ int atd_cmd_import(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    signal(SIGXFSZ, SIG_IGN); /* over RLIMIT_FSIZE: an I/O error (exit 1), not a crash */
     char err[512];
     atd_config *cfg = atd_config_load(config_path, err, sizeof err);
     if (!cfg) {

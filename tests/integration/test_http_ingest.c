@@ -3,6 +3,7 @@
  * are there, with the right fields. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "http_test_util.h"
@@ -419,6 +420,70 @@ static void test_trust_proxy_and_limits(void)
     ts_free(&P);
 }
 
+/* --- a log that cannot write: 503, and nothing 503'd is acknowledged ------------------- */
+
+static char acked_ids[4000];
+static int log_full_found, log_full_extra;
+
+static void on_full_event(const atd_event *ev, void *ud)
+{
+    int i;
+    char id[32] = "";
+    if (ev->event_id.p && ev->event_id.n < sizeof id) memcpy(id, ev->event_id.p, ev->event_id.n);
+    if (sscanf(id, "f%d", &i) == 1 && i >= 0 && i < 4000 && acked_ids[i])
+        log_full_found++;
+    else
+        log_full_extra++;
+}
+
+static void test_log_full(void)
+{
+    test_server F;
+    ts_init(&F, "http-full", "apps:\n  a1:\n    click_lookback: 1d\n");
+    /* The server inherits a 64 KiB file size limit: the log's segment write fails (EFBIG) once
+     * it is reached, which is how a full disk looks to the server. */
+    struct rlimit old, small = {64 * 1024, 0};
+    getrlimit(RLIMIT_FSIZE, &old);
+    small.rlim_max = old.rlim_max;
+    setrlimit(RLIMIT_FSIZE, &small);
+    int started = ts_start(&F);
+    setrlimit(RLIMIT_FSIZE, &old);
+    CHECK(started == 0);
+    char url[256], body[1024], pad[600];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = 0;
+    snprintf(url, sizeof url, "%s/v1/events/a1", F.base);
+    int ok = 0, unavailable = 0, other = 0;
+    http_resp r;
+    for (int i = 0; i < 4000 && unavailable < 20; i++) {
+        snprintf(body, sizeof body,
+                 "{\"type\":\"install\",\"device_id\":\"d%d\",\"event_id\":\"f%d\","
+                 "\"user_agent\":\"%s\"}",
+                 i, i, pad);
+        long st = http_do("POST", url, body, strlen(body), NULL, &r);
+        if (st == 200) {
+            acked_ids[i] = 1;
+            ok++;
+        } else if (st == 503) {
+            unavailable++;
+            if (unavailable == 1) CHECK(strstr(r.body, "\"error\"") != NULL);
+        } else {
+            other++;
+        }
+    }
+    CHECK(ok > 20);
+    CHECK_EQ_INT(unavailable, 20);
+    CHECK_EQ_INT(other, 0);
+    snprintf(url, sizeof url, "%s/healthz", F.base); /* the server lives on */
+    CHECK_EQ_INT(http_do("GET", url, NULL, 0, NULL, &r), 200);
+    int st = ts_stop(&F, SIGTERM);
+    CHECK(WIFSIGNALED(st) == 0);
+    long n = ts_read_events(F.data, on_full_event, NULL);
+    CHECK_EQ_INT(log_full_found, ok); /* every 200 is there */
+    CHECK(n >= ok);
+    ts_free(&F);
+}
+
 static void test_bad_usage(void)
 {
     char *argv1[] = {"attribd", "serve", "--help", NULL};
@@ -452,6 +517,7 @@ int main(void)
     RUN(test_log_contents);
     ts_free(&S);
     RUN(test_trust_proxy_and_limits);
+    RUN(test_log_full);
     RUN(test_bad_usage);
     curl_global_cleanup();
     return atd_test_done();
