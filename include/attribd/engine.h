@@ -90,6 +90,8 @@ typedef struct atd_engine_counters {
     uint64_t sessions, reengagements, inapps, unknown_device;
     uint64_t blocked[4];        /* candidates blocked: ip, site, ctit, click_flood */
     uint64_t fraud_records;
+    uint64_t kv_gets, kv_puts; /* operations that reached the kv (the batch cache absorbs
+                                  the others) */
 } atd_engine_counters;
 
 const atd_engine_counters *atd_engine_stats(const atd_engine *e);

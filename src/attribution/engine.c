@@ -67,7 +67,7 @@ static void cache_grow(atd_cache *c)
 
 static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fresh)
 {
-    if ((c->used + 1) * 4 > c->cap * 3) cache_grow(c);
+    if ((c->used + 1) * 2 > c->cap) cache_grow(c); /* at most half full: short probes */
     uint64_t h = hash_bytes(key, klen);
     cache_ent *ent = cache_find(c, key, klen, h);
     *fresh = ent->key == NULL;
@@ -109,6 +109,7 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
         arena = &e->cache->mem;
     }
     atd_kv_val v;
+    e->n.kv_gets++;
     int r = atd_kv_get(txn, key, klen, &v);
     if (r == ATD_ENOTFOUND) return r; /* the cache entry stays "absent" */
     if (r < 0) {
@@ -131,7 +132,10 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
 int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, const void *val,
                 size_t vlen, int64_t expire_at)
 {
-    if (!e->cache) return atd_kv_put(txn, key, klen, val, vlen, expire_at);
+    if (!e->cache) {
+        e->n.kv_puts++;
+        return atd_kv_put(txn, key, klen, val, vlen, expire_at);
+    }
     int fresh;
     cache_ent *ent = cache_slot(e->cache, key, klen, &fresh);
     if (ent->val != val) {
@@ -150,7 +154,7 @@ void atd_engine_batch_begin(atd_engine *e)
     if (!e->cache) {
         e->cache = calloc(1, sizeof *e->cache);
         if (!e->cache) abort();
-        atd_arena_init(&e->cache->mem, 1 << 20);
+        atd_arena_init(&e->cache->mem, 64 << 20); /* kept across batches */
         cache_grow(e->cache);
     }
     cache_clear(e->cache);
@@ -180,6 +184,7 @@ int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn)
     /* key order: LMDB appends to neighbouring pages instead of jumping around the tree */
     qsort(list, n, sizeof *list, cmp_ent);
     int r = 0;
+    e->n.kv_puts += n;
     for (size_t i = 0; i < n && r == 0; i++)
         r = atd_kv_put(txn, list[i]->key, list[i]->klen, list[i]->val, list[i]->vlen,
                        list[i]->expire_at);

@@ -61,15 +61,21 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
         e->n.touches_unusable++;
         return 0;
     }
-    e->rbuf.n = 0;
-    atd_touch_encode(&t, &e->rbuf);
     char key[ATD_KEY_MAX];
     int r;
     if (t.adid.p) {
+        /* in its advertising id's list the record leaves the id out: the key has it */
+        atd_str adid = t.adid;
+        t.adid = ATD_STR_NULL;
+        e->rbuf.n = 0;
+        atd_touch_encode(&t, &e->rbuf);
+        t.adid = adid;
         size_t kl = atd_key_touch_adid(key, ev->app_id, t.adid);
         if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
     }
     if (by_ip) {
+        e->rbuf.n = 0;
+        atd_touch_encode(&t, &e->rbuf);
         size_t kl = atd_key_touch_ip(key, ev->app_id, &t.ip);
         if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
     }

@@ -160,6 +160,7 @@ int atd_match_install_candidates(atd_ctx *c, atd_cand **out, size_t *nout)
         if (age < 0) continue;
         atd_cand *cd = cand_push(c, &arr, &n, &cap);
         if ((r = atd_touch_iter_decode(&it, &cd->t)) < 0) return r;
+        cd->t.adid = c->adid; /* records of this list leave it out */
         if (age > atd_touch_window(c->app, &cd->t, 0)) {
             n--;
             continue;
@@ -224,6 +225,7 @@ int atd_match_retargeting(atd_ctx *c, const atd_device *d, int session, atd_cand
         if (found && !(it.ts > best->t.ts || (it.ts == best->t.ts && it.seq > best->t.seq)))
             continue;
         if ((r = atd_touch_iter_decode(&it, &cd.t)) < 0) return r;
+        cd.t.adid = c->adid; /* records of this list leave it out */
         if (age > atd_touch_window(c->app, &cd.t, 0)) continue;
         if (p > 0 && atd_device_active_before(d, cd.t.ts, p)) continue;
         const char *why = atd_match_blocked(c, &cd.t, &err);

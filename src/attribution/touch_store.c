@@ -186,32 +186,60 @@ static size_t put_len(char *buf, size_t n)
     return k;
 }
 
+/* kind, the id's length, the id, then the app: ids differ in their first bytes, so the kv's
+ * key comparisons stop early (the app first would make every comparison walk it) */
 static size_t make_key(char *buf, char kind, atd_str app, const void *id, size_t idn)
 {
     if (app.n + idn + 12 <= ATD_KEY_LONG) {
         size_t k = 0;
         buf[k++] = kind;
-        k += put_len(buf + k, app.n);
-        memcpy(buf + k, app.p, app.n);
-        k += app.n;
+        k += put_len(buf + k, idn);
         memcpy(buf + k, id, idn);
-        return k + idn;
+        k += idn;
+        memcpy(buf + k, app.p, app.n);
+        return k + app.n;
     }
     /* too long for a kv key: the kind in lower case, then a digest of both */
     size_t n = 10 + app.n + idn;
     unsigned char *all = malloc(n);
     if (!all) abort();
-    size_t k = put_len((char *)all, app.n);
-    memcpy(all + k, app.p, app.n);
-    memcpy(all + k + app.n, id, idn);
+    size_t k = put_len((char *)all, idn);
+    memcpy(all + k, id, idn);
+    memcpy(all + k + idn, app.p, app.n);
     buf[0] = (char)(kind + ('a' - 'A'));
     SHA256(all, k + app.n + idn, (unsigned char *)buf + 1);
     free(all);
     return 1 + SHA256_DIGEST_LENGTH;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
 {
+    /* a lower-case UUID (GAID/IDFA in normal form) is kept as its 16 bytes */
+    static const int dash[] = {8, 13, 18, 23};
+    if (adid.n == 36 && adid.p[8] == '-' && adid.p[13] == '-' && adid.p[18] == '-' &&
+        adid.p[23] == '-') {
+        uint8_t raw[16];
+        size_t k = 0, d = 0;
+        int ok = 1;
+        for (size_t i = 0; i < 36 && ok; i++) {
+            if (d < 4 && (int)i == dash[d]) {
+                d++;
+                continue;
+            }
+            int hi = hexval(adid.p[i]), lo = hexval(adid.p[i + 1]);
+            if (hi < 0 || lo < 0) ok = 0;
+            else raw[k++] = (uint8_t)(hi << 4 | lo);
+            i++;
+        }
+        if (ok && k == 16) return make_key(buf, 'U', app, raw, 16);
+    }
     return make_key(buf, 'A', app, adid.p, adid.n);
 }
 

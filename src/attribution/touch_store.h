@@ -9,7 +9,8 @@
  *
  * Record (after a varint byte length): varint ts, varint seq, byte type, byte flags,
  * strv media_source, varint lookback override (ms, 0: none), byte os [strv version, strv model],
- * byte ip family (0, 4, 6) [4 or 16 bytes], strv adid, strv campaign, campaign_id, adset, ad,
+ * byte ip family (0, 4, 6) [4 or 16 bytes], strv adid (absent in the adid list: its key has
+ * it), strv campaign, campaign_id, adset, ad,
  * site_id, channel, click_id, deep_link_value. (strv: varint len+1, 0 = absent.) */
 #ifndef ATTRIBD_ATTRIBUTION_TOUCH_STORE_H
 #define ATTRIBD_ATTRIBUTION_TOUCH_STORE_H
@@ -94,7 +95,8 @@ int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t
  * not, ATD_ECORRUPT. */
 int atd_touch_list_set_flag(void *list, size_t n, uint64_t seq, uint8_t flag);
 
-/* kv keys: a kind byte, the app (length-prefixed) and the id; keys that would pass
+/* kv keys: a kind byte, the id (length-prefixed) and the app (a UUID advertising id as its 16
+ * bytes, kind 'U'); keys that would pass
  * ATD_KEY_LONG bytes (LMDB keys are limited to 511) are a kind byte and the SHA-256 of app and
  * id instead. buf needs ATD_KEY_MAX bytes; they return the length. */
 #define ATD_KEY_LONG 400

@@ -29,7 +29,7 @@ check "help exits 0 and documents --input" "grep -q -- '--input' '$T/help.txt'"
 check "no --config is a usage error (2)" "[ $? -eq 2 ]"
 "$BIN" replay --config "$T/missing.yaml" --input "$T/in.ndjson" >/dev/null 2>"$T/err0"
 rc=$?
-check "a missing config fails with 2 and names the file" "[ $rc -eq 2 ] && grep -q missing.yaml '$T/err0'"
+check "a missing config fails with 1 and names the file" "[ $rc -eq 1 ] && grep -q missing.yaml '$T/err0'"
 
 # invalid lines: reported with line number and field, skipped, exit 2 after the run
 mkdir -p "$T/tmp"
