@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "attribd/config.h"
+#include "attribd/kv.h"
 #include "attribd/log.h"
 
 typedef struct atd_http_server atd_http_server;
@@ -21,6 +22,8 @@ typedef struct atd_http_options {
     int max_connections;     /* accepted sockets beyond this are closed at once */
     int idle_timeout_ms;     /* keep-alive idle / slow client */
     int events_partitions;   /* partitions of topic `events` (as atd_log_topic_ensure said) */
+    atd_kv *kv;              /* the engine's store for read-only queries (GET /v1/conversion);
+                                NULL: those answer 503 */
 } atd_http_options;
 
 /* Binds the listeners and starts the threads. The log is not owned and must outlive the server.

@@ -9,6 +9,7 @@
 #include <h2o.h>
 
 #include "attribd/common.h"
+#include "attribd/engine.h"
 #include "attribd/config.h"
 #include "attribd/event.h"
 #include "attribd/http.h"
@@ -24,6 +25,7 @@ typedef enum atd_route {
     ATD_ROUTE_S2S,
     ATD_ROUTE_HEALTHZ,
     ATD_ROUTE_METRICS,
+    ATD_ROUTE_CONVERSION,
     ATD_ROUTE_OTHER,
     ATD_ROUTE_COUNT
 } atd_route;
@@ -81,6 +83,10 @@ struct atd_http_thread {
     h2o_timeout_entry_t flush_entry;
     atd_log_record *recs;
     size_t recs_cap;
+
+    /* Read-only queries of the engine's state (GET /v1/conversion): an engine of this thread
+     * (engines are not shared between threads), made on first use. */
+    atd_engine *engine;
 };
 
 struct atd_http_server {
@@ -127,6 +133,8 @@ h2o_iovec_t atd__http_header(h2o_req_t *req, const char *name, size_t name_len);
 /* The client's address, canonical (the first X-Forwarded-For entry when trust_proxy is on and
  * it is a valid address, else the peer). Writes text into out, returns its length (0 if none). */
 size_t atd__http_client_ip(h2o_req_t *req, int trust_proxy, char out[ATD_IP_TEXT_MAX]);
+/* 1 when the header (name in lower case) equals the app's sdk_key, or no key is configured. */
+int atd__http_key_ok(h2o_req_t *req, const atd_app_config *app, const char *header, size_t hlen);
 
 /* --- query strings (src/http/query.c) ----------------------------------------------------- */
 /* Decodes %XX (and '+' as a space when plus_is_space) of src into dst (at least n bytes);
@@ -153,6 +161,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app);
 int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app);
 int atd__route_healthz(atd_http_thread *t, h2o_req_t *req);
 int atd__route_metrics(atd_http_thread *t, h2o_req_t *req);
+int atd__route_conversion(atd_http_thread *t, h2o_req_t *req, atd_str app, atd_str device);
 
 /* --- ingest (src/http/ingest.c) ----------------------------------------------------------- */
 /* Makes room for n parsed events in t->events. */

@@ -52,3 +52,11 @@ size_t atd__http_client_ip(h2o_req_t *req, int trust_proxy, char out[ATD_IP_TEXT
     }
     return peer_ip(req, out);
 }
+
+int atd__http_key_ok(h2o_req_t *req, const atd_app_config *app, const char *header, size_t hlen)
+{
+    if (!app->sdk_key) return 1;
+    h2o_iovec_t v = atd__http_header(req, header, hlen);
+    size_t kn = strlen(app->sdk_key);
+    return v.base && v.len == kn && !memcmp(v.base, app->sdk_key, kn);
+}

@@ -14,6 +14,8 @@
 
 #include "attribd/config.h"
 #include "attribd/http.h"
+#include "attribd/kv.h"
+#include "attribd/results_service.h"
 #include "attribd/log.h"
 #include "attribd/logging.h"
 #include "attribd/metrics.h"
@@ -28,19 +30,86 @@ typedef struct atd_serve_env {
     atd_log *log;
     int events_partitions;
     const atd_config *initial_config; /* later ones: atd_config_current() */
+    atd_kv *kv; /* set by the attribution service: the engine's store, DATA/kv */
 } atd_serve_env;
 
 /* A service of the serve process. Started in table order, stopped in reverse order. */
 typedef struct atd_service {
     const char *name;
-    int (*start)(const atd_serve_env *env, void **state); /* 0 or a negative error */
+    int (*start)(atd_serve_env *env, void **state); /* 0 or a negative error */
     void (*stop)(void *state);
     void (*config_changed)(void *state); /* optional: after a SIGHUP reload */
 } atd_service;
 
+/* --- the attribution service: events → engine → results (results_service.h) --------------- */
+
+typedef struct attribution_state {
+    atd_kv *kv;
+    atd_results_service *svc;
+} attribution_state;
+
+static double gauge_results_lag(void *ud) { return (double)atd_results_service_lag(ud); }
+
+static double gauge_results_written(void *ud)
+{
+    atd_results_stats st;
+    atd_results_service_stats(ud, &st);
+    return (double)st.results;
+}
+
+static double gauge_deadlettered(void *ud)
+{
+    atd_results_stats st;
+    atd_results_service_stats(ud, &st);
+    return (double)st.deadlettered;
+}
+
+static int attribution_start(atd_serve_env *env, void **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/kv", env->data_dir);
+    atd_kv_options ko = {.path = path, .map_size = env->initial_config->kv.map_size};
+    attribution_state *a = calloc(1, sizeof *a);
+    if (!a) return -ENOMEM;
+    int rc = atd_kv_open("lmdb", &ko, &a->kv);
+    if (rc) {
+        ATD_ERROR("kv %s: %s", path, atd_strerror(rc));
+        free(a);
+        return rc;
+    }
+    atd_results_options ro = {.log = env->log, .kv = a->kv};
+    a->svc = atd_results_service_new(&ro);
+    if (!a->svc || (rc = atd_results_service_start(a->svc)) != 0) {
+        atd_results_service_free(a->svc);
+        atd_kv_close(a->kv);
+        free(a);
+        return rc ? rc : ATD_EINVAL;
+    }
+    atd_metrics_gauge("attribd_results_lag_events", "Events not yet decided by the engine",
+                      "", gauge_results_lag, a->svc);
+    atd_metrics_gauge("attribd_results_written", "Results written to topic results since start",
+                      "", gauge_results_written, a->svc);
+    atd_metrics_gauge("attribd_deadlettered_events", "Events parked in topic deadletter",
+                      "", gauge_deadlettered, a->svc);
+    env->kv = a->kv;
+    *state = a;
+    return 0;
+}
+
+static void attribution_stop(void *state)
+{
+    attribution_state *a = state;
+    atd_metrics_gauge_remove(gauge_results_lag, a->svc);
+    atd_metrics_gauge_remove(gauge_results_written, a->svc);
+    atd_metrics_gauge_remove(gauge_deadlettered, a->svc);
+    atd_results_service_free(a->svc); /* stops the thread after its current batch */
+    atd_kv_close(a->kv);
+    free(a);
+}
+
 /* --- the HTTP ingest service ------------------------------------------------------------ */
 
-static int http_start(const atd_serve_env *env, void **state)
+static int http_start(atd_serve_env *env, void **state)
 {
     const atd_config *cfg = env->initial_config;
     atd_http_options o = {
@@ -51,6 +120,7 @@ static int http_start(const atd_serve_env *env, void **state)
         .max_connections = cfg->server.max_connections,
         .idle_timeout_ms = cfg->server.idle_timeout_ms,
         .events_partitions = env->events_partitions,
+        .kv = env->kv,
     };
     atd_http_server *srv = atd_http_server_start(&o, env->log);
     if (!srv) return ATD_EINVAL;
@@ -64,6 +134,7 @@ static void http_config_changed(void *state) { atd_http_server_config_changed(st
 /* The HTTP server comes last: it accepts events only once everything else runs, and it is the
  * first to stop, so nothing is acknowledged while the rest shuts down. */
 static const atd_service services[] = {
+    {"attribution", attribution_start, attribution_stop, NULL},
     {"http", http_start, http_stop, http_config_changed},
 };
 #define N_SERVICES (sizeof services / sizeof services[0])

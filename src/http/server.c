@@ -18,7 +18,7 @@
 /* --- metrics ------------------------------------------------------------------------------ */
 
 static const char *const route_names[ATD_ROUTE_COUNT] = {
-    "click", "impression", "sdk", "s2s", "healthz", "metrics", "other"};
+    "click", "impression", "sdk", "s2s", "healthz", "metrics", "conversion", "other"};
 
 /* The status codes the server answers with; anything else counts as "other". */
 static const int status_codes[] = {200, 204, 302, 400, 401, 404, 405, 413, 431, 500, 503};
@@ -136,6 +136,7 @@ static atd_route classify(h2o_iovec_t path)
     if (PREFIX("/i/")) return ATD_ROUTE_IMPRESSION;
     if (PREFIX("/v1/events/")) return ATD_ROUTE_SDK;
     if (PREFIX("/inappevent/")) return ATD_ROUTE_S2S;
+    if (PREFIX("/v1/conversion/")) return ATD_ROUTE_CONVERSION;
     if (n == 8 && !memcmp(p, "/healthz", 8)) return ATD_ROUTE_HEALTHZ;
     if (n == 8 && !memcmp(p, "/metrics", 8)) return ATD_ROUTE_METRICS;
 #undef PREFIX
@@ -213,6 +214,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         atd_str app = path_app(req, path, sizeof("/inappevent/") - 1);
         if (!app.p) break;
         return atd__route_s2s(t, req, app);
+    }
+    case ATD_ROUTE_CONVERSION: {
+        if (!method_is(req, H2O_STRLIT("GET")) && !method_is(req, H2O_STRLIT("HEAD")))
+            return send_405(req, "GET");
+        /* /v1/conversion/{app_id}/{device_id}: split at the one '/' between them */
+        size_t prefix = sizeof("/v1/conversion/") - 1;
+        const char *rest = path.base + prefix, *slash = memchr(rest, '/', path.len - prefix);
+        if (!slash) break;
+        size_t applen = (size_t)(slash - rest);
+        atd_str app = path_app(req, h2o_iovec_init(path.base, prefix + applen), prefix);
+        atd_str dev = path_app(req, path, prefix + applen + 1);
+        if (!app.p || !dev.p) break;
+        return atd__route_conversion(t, req, app, dev);
     }
     case ATD_ROUTE_HEALTHZ:
         if (!method_is(req, H2O_STRLIT("GET")) && !method_is(req, H2O_STRLIT("HEAD")))
@@ -487,6 +501,7 @@ void atd_http_server_stop(atd_http_server *srv, int grace_ms)
         if (t->cfg) atd_config_release(t->cfg);
         t->cfg = NULL;
         atd_arena_free(&t->arena);
+        if (t->engine) atd_engine_free(t->engine);
         atd_buf_free(&t->json);
         atd_buf_free(&t->values);
         atd_buf_free(&t->keys);

@@ -1,0 +1,164 @@
+/* `attribd serve` end to end: touches and installs in over HTTP, the results service decides,
+ * GET /v1/conversion answers the SDK, and the `results` topic holds one result per app event. */
+#include "attribd/engine.h"
+#include "http_test_util.h"
+
+static const char *CONFIG = "apps:\n"
+                            "  com.e2e.app:\n"
+                            "    sdk_key: k1\n"
+                            "    min_ctit: 0\n";
+
+static test_server S;
+
+static long GET(const char *path, const char *const *headers, http_resp *r)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", S.base, path);
+    return http_do("GET", url, NULL, 0, headers, r);
+}
+
+static long POST(const char *path, const char *body, const char *const *headers, http_resp *r)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", S.base, path);
+    return http_do("POST", url, body, strlen(body), headers, r);
+}
+
+static const char *const KEY[] = {"X-Sdk-Key: k1", NULL};
+
+/* Polls the conversion endpoint until the device is known (the engine runs asynchronously). */
+static long conversion(const char *device, const char *query, http_resp *r)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/v1/conversion/com.e2e.app/%s%s", device, query ? query : "");
+    long st = 0;
+    for (int i = 0; i < 250; i++) {
+        st = GET(path, KEY, r);
+        if (st != 404) break;
+        usleep(20000);
+    }
+    return st;
+}
+
+static void test_attribution_flow(void)
+{
+    http_resp r;
+    CHECK_EQ_INT(GET("/c/com.e2e.app?pid=netA&c=summer&af_siteid=s1&clickid=ck1"
+                     "&advertising_id=AAAA-1&deep_link_value=level5",
+                     NULL, &r),
+                 204);
+    CHECK_EQ_INT(GET("/i/com.e2e.app?pid=netB&c=c2&advertising_id=aaaa-1", NULL, &r), 204);
+    usleep(5000); /* the install must come strictly later than the touches' ms, usually is */
+    CHECK_EQ_INT(POST("/v1/events/com.e2e.app",
+                      "{\"type\":\"install\",\"device_id\":\"d1\",\"advertising_id\":\"aaaa-1\"}\n"
+                      "{\"type\":\"install\",\"device_id\":\"d2\"}\n"
+                      "{\"type\":\"inapp\",\"device_id\":\"d1\",\"event_name\":\"buy\","
+                      "\"revenue\":2.5,\"currency\":\"eur\"}",
+                      KEY, &r),
+                 200);
+    CHECK_STR(r.body, "{\"accepted\":3}");
+
+    CHECK_EQ_INT(conversion("d1", NULL, &r), 200);
+    CHECK(strstr(r.body, "\"af_status\":\"Non-organic\"") != NULL);
+    CHECK(strstr(r.body, "\"media_source\":\"netA\"") != NULL);
+    CHECK(strstr(r.body, "\"campaign\":\"summer\"") != NULL);
+    CHECK(strstr(r.body, "\"af_siteid\":\"s1\"") != NULL);
+    CHECK(strstr(r.body, "\"deep_link_value\":\"level5\"") != NULL);
+    CHECK(strstr(r.body, "\"is_first_launch\":true") != NULL);
+    CHECK(strstr(r.body, "\"click_time\":\"20") != NULL);
+
+    CHECK_EQ_INT(conversion("d1", "?first_launch=false", &r), 200);
+    CHECK(strstr(r.body, "\"is_first_launch\":false") != NULL);
+
+    CHECK_EQ_INT(conversion("d2", NULL, &r), 200);
+    CHECK(strstr(r.body, "\"af_status\":\"Organic\"") != NULL);
+    CHECK(strstr(r.body, "\"media_source\":null") != NULL);
+
+    CHECK_EQ_INT(GET("/v1/conversion/com.e2e.app/nobody", KEY, &r), 404);
+    CHECK(strstr(r.body, "\"field\":\"device_id\"") != NULL);
+    CHECK_EQ_INT(GET("/v1/conversion/com.e2e.app/d1", NULL, &r), 401);
+    CHECK_EQ_INT(GET("/v1/conversion/com.other/d1", KEY, &r), 404);
+    CHECK_EQ_INT(GET("/v1/conversion/com.e2e.app", KEY, &r), 404);
+
+    /* the metrics show the service's work (counted once the results are appended, a moment
+     * after the state the conversion endpoint reads is committed) */
+    int ok = 0;
+    for (int i = 0; i < 250 && !ok; i++) {
+        CHECK_EQ_INT(GET("/metrics", NULL, &r), 200);
+        ok = strstr(r.body, "attribd_results_written 3\n") != NULL;
+        if (!ok) usleep(20000);
+    }
+    CHECK(ok);
+    CHECK(strstr(r.body, "attribd_results_lag_events 0") != NULL);
+}
+
+typedef struct seen {
+    int installs, inapps, non_organic;
+    char inapp_currency[8];
+} seen;
+
+static int on_result(void *ud, const atd_log_record *rec)
+{
+    seen *s = ud;
+    atd_arena a;
+    atd_arena_init(&a, 4096);
+    atd_result res;
+    if (atd_result_decode(rec->value, rec->value_len, &a, &res) == 0) {
+        if (res.type == ATD_RES_INSTALL) s->installs++;
+        if (res.type == ATD_RES_INAPP) {
+            s->inapps++;
+            snprintf(s->inapp_currency, sizeof s->inapp_currency, "%.*s", (int)res.currency.n,
+                     res.currency.p ? res.currency.p : "");
+        }
+        if (res.status == ATD_ATTR_NON_ORGANIC) s->non_organic++;
+    }
+    atd_arena_free(&a);
+    return 0;
+}
+
+static void test_results_topic_after_restart(void)
+{
+    /* a restart must not decide anything twice */
+    CHECK_EQ_INT(ts_stop(&S, SIGTERM), 0);
+    CHECK_EQ_INT(ts_start(&S), 0);
+    http_resp r;
+    CHECK_EQ_INT(POST("/v1/events/com.e2e.app", "{\"type\":\"session\",\"device_id\":\"d1\"}",
+                      KEY, &r),
+                 200);
+    int ok = 0;
+    for (int i = 0; i < 250 && !ok; i++) {
+        GET("/metrics", NULL, &r);
+        ok = strstr(r.body, "attribd_results_written 1\n") != NULL;
+        if (!ok) usleep(20000);
+    }
+    CHECK(ok);
+    CHECK_EQ_INT(ts_stop(&S, SIGTERM), 0);
+
+    char logdir[4200];
+    snprintf(logdir, sizeof logdir, "%s/log", S.data);
+    atd_log_options lo = {.dir = logdir};
+    atd_log *log;
+    CHECK_EQ_INT(atd_log_open("file", &lo, &log), 0);
+    seen s = {0};
+    uint64_t start, end, durable;
+    CHECK_EQ_INT(atd_log_offsets(log, ATD_TOPIC_RESULTS, 0, &start, &end, &durable), 0);
+    CHECK_EQ_INT(end, 4); /* install d1, install d2, inapp, session */
+    CHECK_EQ_INT(atd_log_read(log, ATD_TOPIC_RESULTS, 0, 0, 100, on_result, &s), 4);
+    CHECK_EQ_INT(s.installs, 2);
+    CHECK_EQ_INT(s.inapps, 1);
+    CHECK_EQ_INT(s.non_organic, 3); /* install d1, its inapp and its session */
+    CHECK_STR(s.inapp_currency, "EUR");
+    atd_log_close(log);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    ts_init(&S, "serve-attr", CONFIG);
+    if (ts_start(&S) != 0) return 1;
+    RUN(test_attribution_flow);
+    RUN(test_results_topic_after_restart);
+    ts_free(&S);
+    curl_global_cleanup();
+    return atd_test_done();
+}
