@@ -148,7 +148,7 @@ void atd__ingest_flush(atd_http_thread *t)
     for (size_t i = 0; i < n; i++) {
         atd_answer *a = &answers[i];
         if (!a->req) continue;
-        a->guard->t = NULL;
+        if (a->guard) a->guard->t = NULL;
         answer(a->req, a, rc == 0);
     }
     atomic_store_explicit(&srv->answered_ticket, ticket, memory_order_release);
@@ -165,8 +165,14 @@ void atd__ingest_answer(atd_http_thread *t, h2o_req_t *req, int status, const ch
 {
     t->answers = grow(t->answers, &t->answers_cap, t->n_answers + 1, sizeof *t->answers);
     atd_answer *a = &t->answers[t->n_answers];
-    struct atd_ingest_guard *g = h2o_mem_alloc_shared(&req->pool, sizeof *g, on_guard_dispose);
-    *g = (struct atd_ingest_guard){t, t->batch_gen, t->n_answers};
+    /* An HTTP/1 request cannot go away while it is being processed (h2o stops reading the
+     * connection until the answer is sent); an HTTP/2 stream can be reset, so it gets a guard
+     * in its pool that forgets the answer when the request is freed. */
+    struct atd_ingest_guard *g = NULL;
+    if (req->version >= 0x200) {
+        g = h2o_mem_alloc_shared(&req->pool, sizeof *g, on_guard_dispose);
+        *g = (struct atd_ingest_guard){t, t->batch_gen, t->n_answers};
+    }
     *a = (atd_answer){.req = req, .guard = g, .status = status};
     if (len) a->body = h2o_strdup(&req->pool, body, len);
     if (location) a->location = h2o_strdup(&req->pool, location, location_len);

@@ -196,8 +196,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     switch (r) {
     case ATD_ROUTE_CLICK:
     case ATD_ROUTE_IMPRESSION: {
-        if (!method_is(req, H2O_STRLIT("GET")) && !method_is(req, H2O_STRLIT("HEAD")))
-            return send_405(req, "GET");
+        /* GET only: a HEAD (link checkers, crawlers) must not count as a click */
+        if (!method_is(req, H2O_STRLIT("GET"))) return send_405(req, "GET");
         atd_str app = path_app(req, path, 3);
         if (!app.p) break;
         return atd__route_touch(t, req, r == ATD_ROUTE_CLICK ? ATD_EV_CLICK : ATD_EV_IMPRESSION,

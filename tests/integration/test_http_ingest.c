@@ -104,6 +104,7 @@ static void test_clicks(void)
     char url[256];
     snprintf(url, sizeof url, "%s/c/app.keyed?pid=x", S.base);
     CHECK_EQ_INT(http_do("POST", url, "x", 1, NULL, &r), 405);
+    CHECK_EQ_INT(http_do("HEAD", url, NULL, 0, NULL, &r), 405); /* a HEAD is not a click */
     CHECK_EQ_INT(GET("/c/app.keyed/extra?pid=x", NULL, &r), 404);
     CHECK_EQ_INT(GET("/nothing/here", NULL, &r), 404);
     CHECK(strstr(r.body, "\"error\"") != NULL);
