@@ -139,6 +139,23 @@ static inline int ts_stop(test_server *s, int sig)
     return st;
 }
 
+/* A request to the server under test: path (with query) relative to its base URL. */
+static inline long ts_get(const test_server *s, const char *path, const char *const *headers,
+                          http_resp *r)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    return http_do("GET", url, NULL, 0, headers, r);
+}
+
+static inline long ts_post(const test_server *s, const char *path, const char *body,
+                           const char *const *headers, http_resp *r)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    return http_do("POST", url, body, strlen(body), headers, r);
+}
+
 static inline void ts_free(test_server *s)
 {
     if (s->pid > 0) ts_stop(s, SIGKILL);

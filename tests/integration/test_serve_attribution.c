@@ -12,16 +12,12 @@ static test_server S;
 
 static long GET(const char *path, const char *const *headers, http_resp *r)
 {
-    char url[4096];
-    snprintf(url, sizeof url, "%s%s", S.base, path);
-    return http_do("GET", url, NULL, 0, headers, r);
+    return ts_get(&S, path, headers, r);
 }
 
 static long POST(const char *path, const char *body, const char *const *headers, http_resp *r)
 {
-    char url[4096];
-    snprintf(url, sizeof url, "%s%s", S.base, path);
-    return http_do("POST", url, body, strlen(body), headers, r);
+    return ts_post(&S, path, body, headers, r);
 }
 
 static const char *const KEY[] = {"X-Sdk-Key: k1", NULL};
