@@ -1,10 +1,13 @@
-/* Strict JSON reading (RFC 8259) on top of jsmn.
+/* Strict JSON reading (RFC 8259) in one pass, without allocation.
  *
- * jsmn alone is a lenient tokenizer: it accepts `[1 2]`, `{"a" 1}`, `tru`, `01`, raw control
- * characters in strings and trailing garbage. atd_json_doc_parse runs jsmn and then walks its
- * tokens in lock-step with the text, so that every byte between tokens is checked against the
- * grammar, every primitive is an exact literal or a valid number, and every string has valid
- * escapes, no raw control character and valid UTF-8 (surrogate escapes correctly paired).
+ * A scanner walks the text once, front to back, and checks every byte against the grammar as
+ * it goes: exact literals (`true` / `false` / `null`), numbers as the RFC writes them, strings
+ * with valid escapes, no raw control character and valid UTF-8 (surrogate escapes correctly
+ * paired), only JSON whitespace between tokens, nothing after the value. It builds no tree:
+ * the caller asks for the next value (or, in an object, the next key and value) and gets its
+ * type and its span in the text; nested objects and arrays are validated and skipped over.
+ * That is what the event parser needs (one flat object whose few known keys are kept), and it
+ * is ~5x cheaper than tokenizing first and walking the tokens afterwards (docs/events.md).
  *
  * The helpers for single values (string check/unescape, number check) are public too: the
  * event parser, the HTTP layer and tests use them. */
@@ -24,52 +27,62 @@ typedef enum atd_json_type {
     ATD_JSON_NULL = 7,
 } atd_json_type;
 
-/* One value of a parsed document, in text order (pre-order: an object is followed by its
- * first key, that key by its value, ...).
+/* One value as the scanner saw it.
  *   start/end: byte offsets in the text. Strings: the content between the quotes (still
  *              escaped). Objects/arrays: from the bracket to just past the closing one.
- *   next:      index of the first token after this value and all its children, so members of
- *              an object are walked as key = i, value = i + 1, next key = tok[i + 1].next.
- *   escaped:   strings only: the content holds a backslash (needs atd_json_string_unescape).
- *   size:      objects: number of members; arrays: number of elements; else 0. */
-typedef struct atd_json_tok {
+ *              Numbers and literals: their exact text.
+ *   escaped:   strings only: the content holds a backslash (needs atd_json_string_unescape). */
+typedef struct atd_json_val {
     uint8_t type; /* atd_json_type */
     uint8_t escaped;
-    int32_t start, end;
-    int32_t next;
-    int32_t size;
-} atd_json_tok;
+    size_t start, end;
+} atd_json_val;
 
-#define ATD_JSON_INLINE_TOKENS 128
-
-/* A parsed document. Small documents need no allocation (tokens live inline); larger ones
- * get a heap array, released by atd_json_doc_free. The document does not copy the text: tokens
- * are offsets into the caller's buffer, which must outlive their use. */
-typedef struct atd_json_doc {
-    const char *text;
-    size_t len;
-    atd_json_tok *tok; /* tok[0] is the top-level value */
-    int n;             /* number of tokens */
-    void *heap;        /* owned allocation, or NULL */
-    atd_json_tok inline_tok[ATD_JSON_INLINE_TOKENS];
-} atd_json_doc;
-
-/* Why a document was refused. offset: the byte where the problem was seen (best effort). */
+/* Why a text was refused. offset: the byte where the problem was seen. */
 typedef struct atd_json_error {
-    int code; /* ATD_EINVAL (not JSON) or ATD_ETOOBIG (over max_tokens or the length limit) */
+    int code; /* ATD_EINVAL (not JSON) or ATD_ETOOBIG (over max_values or the length limit) */
     size_t offset;
     char message[112];
 } atd_json_error;
 
-#define ATD_JSON_MAX_LEN ((size_t)1 << 30) /* jsmn keeps offsets in int */
+#define ATD_JSON_MAX_LEN ((size_t)1 << 30) /* longer texts are refused with ATD_ETOOBIG */
+#define ATD_JSON_DEPTH_CAP 1024            /* max_depth is clamped to this */
 
-/* Parses text[0..len) as exactly one JSON value (surrounding whitespace allowed).
- * max_tokens: limit on values (keys count as values); max_depth: limit on nesting of
- * objects/arrays (the top level is depth 1). Returns 0, or ATD_EINVAL / ATD_ETOOBIG with *err
- * filled. Always call atd_json_doc_free afterwards (also after an error). */
-int atd_json_doc_parse(atd_json_doc *doc, const char *text, size_t len, int max_tokens,
-                       int max_depth, atd_json_error *err);
-void atd_json_doc_free(atd_json_doc *doc);
+/* The cursor over one text. Caller-allocated (no allocation anywhere); the fields are private
+ * to json_parse.c except `values` (values met so far) and `pos` (byte offset reached). The
+ * text is only read; it must outlive the scanner and every atd_json_val taken from it. */
+typedef struct atd_json_scanner {
+    const char *s;
+    size_t len, pos;
+    int values, max_values, max_depth;
+    int in_object; /* 1 after atd_json_scan_object_begin until its '}', 2 before its first key */
+    atd_json_error *err;
+} atd_json_scanner;
+
+/* Prepares a scan of text[0..len). max_values: limit on values, keys included (more → 
+ * ATD_ETOOBIG); max_depth: limit on nesting of objects/arrays (the top level is depth 1;
+ * clamped to [1, ATD_JSON_DEPTH_CAP]). err receives the reason of the first failure and must
+ * live as long as the scanner. */
+void atd_json_scan_init(atd_json_scanner *sc, const char *text, size_t len, int max_values,
+                        int max_depth, atd_json_error *err);
+
+/* Reads the top-level value (whitespace before it is skipped), validating all of it, nested
+ * values included, and fills *v. Returns 0, ATD_EINVAL or ATD_ETOOBIG (with *err filled). */
+int atd_json_scan_value(atd_json_scanner *sc, atd_json_val *v);
+
+/* Member by member through a top-level object: object_begin expects '{' (after whitespace),
+ * then each atd_json_scan_member call reads one `"key": value` (value fully validated, nested
+ * ones skipped) and returns 1, or 0 once the closing '}' is read, or ATD_EINVAL/ATD_ETOOBIG.
+ * atd_json_scan_end then checks that only whitespace follows. Keys are not unescaped and
+ * duplicates are not detected: that is the caller's business. */
+int atd_json_scan_object_begin(atd_json_scanner *sc);
+int atd_json_scan_member(atd_json_scanner *sc, atd_json_val *key, atd_json_val *val);
+int atd_json_scan_end(atd_json_scanner *sc);
+
+/* The whole of text[0..len) must be exactly one JSON value (surrounding whitespace allowed),
+ * within the limits. Returns 0, ATD_EINVAL or ATD_ETOOBIG (with *err filled). */
+int atd_json_validate(const char *text, size_t len, int max_values, int max_depth,
+                      atd_json_error *err);
 
 /* Checks the content of a JSON string (between the quotes): valid escapes, no raw control
  * character (< 0x20), valid UTF-8, \uD800-\uDBFF followed by \uDC00-\uDFFF and no lone low

@@ -11,7 +11,8 @@
 #include "attribd/ip.h"
 #include "attribd/json_parse.h"
 
-#define EVENT_MAX_TOKENS 4096 /* an event has ~35 fields; this leaves room for event_value */
+#define EVENT_MAX_TOKENS 4096 /* values, keys included: an event has ~35 fields; the rest is
+                                * room for event_value */
 #define EVENT_MAX_DEPTH 32
 
 /* The JSON keys of §1. */
@@ -36,28 +37,40 @@ static const char *const field_name[F__COUNT] = {
     "event_name", "revenue", "currency", "event_value",
 };
 
-/* Key → field: a switch on the length, then at most a handful of memcmp. */
+/* Key → field: a switch on the length, then at most a handful of compares. The names are
+ * literals of the case's length, so each memcmp compiles to a load or two and a compare (a
+ * libc call per key cost more than the rest of the key's handling). */
 static int field_lookup(const char *k, size_t n)
 {
-#define TRY(f) if (memcmp(k, field_name[f], n) == 0) return f
+#define TRY(lit, f)                                                                           \
+    if (memcmp(k, lit, sizeof lit - 1) == 0) return f
     switch (n) {
-    case 2: TRY(F_TS); TRY(F_IP); TRY(F_AD); break;
-    case 4: TRY(F_TYPE); break;
-    case 5: TRY(F_ADSET); TRY(F_AD_ID); break;
-    case 6: TRY(F_APP_ID); break;
-    case 7: TRY(F_SITE_ID); TRY(F_CHANNEL); TRY(F_REVENUE); break;
+    case 2: TRY("ts", F_TS); TRY("ip", F_IP); TRY("ad", F_AD); break;
+    case 4: TRY("type", F_TYPE); break;
+    case 5: TRY("adset", F_ADSET); TRY("ad_id", F_AD_ID); break;
+    case 6: TRY("app_id", F_APP_ID); break;
+    case 7: TRY("site_id", F_SITE_ID); TRY("channel", F_CHANNEL); TRY("revenue", F_REVENUE); break;
     case 8:
-        TRY(F_CAMPAIGN); TRY(F_ADSET_ID); TRY(F_CLICK_ID); TRY(F_PLATFORM); TRY(F_EVENT_ID);
-        TRY(F_CURRENCY);
+        TRY("campaign", F_CAMPAIGN); TRY("adset_id", F_ADSET_ID); TRY("click_id", F_CLICK_ID);
+        TRY("platform", F_PLATFORM); TRY("event_id", F_EVENT_ID); TRY("currency", F_CURRENCY);
         break;
-    case 9: TRY(F_DEVICE_ID); break;
-    case 10: TRY(F_USER_AGENT); TRY(F_COST_VALUE); TRY(F_OS_VERSION); TRY(F_EVENT_NAME); break;
-    case 11: TRY(F_CAMPAIGN_ID); TRY(F_APP_VERSION); TRY(F_EVENT_VALUE); break;
-    case 12: TRY(F_MEDIA_SOURCE); TRY(F_DEVICE_MODEL); break;
-    case 13: TRY(F_VIEW_LOOKBACK); TRY(F_COST_CURRENCY); break;
-    case 14: TRY(F_ADVERTISING_ID); TRY(F_IS_RETARGETING); TRY(F_CLICK_LOOKBACK); break;
-    case 15: TRY(F_DEEP_LINK_VALUE); break;
-    case 16: TRY(F_CUSTOMER_USER_ID); break;
+    case 9: TRY("device_id", F_DEVICE_ID); break;
+    case 10:
+        TRY("user_agent", F_USER_AGENT); TRY("cost_value", F_COST_VALUE);
+        TRY("os_version", F_OS_VERSION); TRY("event_name", F_EVENT_NAME);
+        break;
+    case 11:
+        TRY("campaign_id", F_CAMPAIGN_ID); TRY("app_version", F_APP_VERSION);
+        TRY("event_value", F_EVENT_VALUE);
+        break;
+    case 12: TRY("media_source", F_MEDIA_SOURCE); TRY("device_model", F_DEVICE_MODEL); break;
+    case 13: TRY("view_lookback", F_VIEW_LOOKBACK); TRY("cost_currency", F_COST_CURRENCY); break;
+    case 14:
+        TRY("advertising_id", F_ADVERTISING_ID); TRY("is_retargeting", F_IS_RETARGETING);
+        TRY("click_lookback", F_CLICK_LOOKBACK);
+        break;
+    case 15: TRY("deep_link_value", F_DEEP_LINK_VALUE); break;
+    case 16: TRY("customer_user_id", F_CUSTOMER_USER_ID); break;
     default: break;
     }
 #undef TRY
@@ -66,10 +79,16 @@ static int field_lookup(const char *k, size_t n)
 
 typedef struct ctx {
     const char *s;
-    const atd_json_doc *doc;
-    int val[F__COUNT]; /* token index of each field's value (last occurrence), or -1 */
+    uint64_t seen;              /* bit f: field f occurred (val[f] is then set) */
+    atd_json_val val[F__COUNT]; /* each field's value (its last occurrence) */
     atd_arena *arena;
     atd_event_error *err;
+    /* Kept strings are carved from one arena block taken on first use (one allocation per
+     * event instead of one per string): `need` bounds what the event can keep, since every
+     * kept string is an unescaped (never longer) copy of a distinct value of the text. */
+    size_t need;
+    char *buf;
+    size_t left;
 } ctx;
 
 static int reject(atd_event_error *err, int status, const char *field, const char *fmt, ...)
@@ -89,19 +108,32 @@ static int reject(atd_event_error *err, int status, const char *field, const cha
 /* The JSON type of field f, or 0 when it is absent (missing or null). */
 static int ftype(const ctx *c, int f)
 {
-    int i = c->val[f];
-    if (i < 0) return 0;
-    int t = c->doc->tok[i].type;
+    if (!(c->seen >> f & 1)) return 0;
+    int t = c->val[f].type;
     return t == ATD_JSON_NULL ? 0 : t;
 }
 
-/* Copies the string value of token i, unescaped and NUL-terminated, into the arena. */
+/* n bytes of the event's block in the arena (see ctx.need). */
+static inline char *take(ctx *c, size_t n)
+{
+    if (!c->buf) {
+        c->buf = atd_arena_alloc(c->arena, c->need);
+        c->left = c->need;
+    }
+    if (n > c->left) return atd_arena_alloc(c->arena, n); /* not expected: need is a bound */
+    char *p = c->buf;
+    c->buf += n;
+    c->left -= n;
+    return p;
+}
+
+/* Copies the string value of field f, unescaped and NUL-terminated, into the arena. */
 static int str_copy(ctx *c, int f, atd_str *out)
 {
-    const atd_json_tok *t = &c->doc->tok[c->val[f]];
+    const atd_json_val *t = &c->val[f];
     const char *p = c->s + t->start;
-    size_t n = (size_t)(t->end - t->start);
-    char *dst = atd_arena_alloc(c->arena, n + 1);
+    size_t n = t->end - t->start;
+    char *dst = take(c, n + 1);
     if (t->escaped) {
         n = atd_json_string_unescape(p, n, dst);
         /* consumers use these as C strings and the record format cannot carry NUL */
@@ -142,6 +174,39 @@ static int req_str(ctx *c, int f, const char *on, atd_str *out)
 
 static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
 
+/* Lower-cases A-Z in p[0..n) in place and says whether every byte is '0' or '-' (the "limited
+ * ad tracking" forms). Advertising ids are on most events, so 8 bytes at a time, with exact
+ * per-byte tests (no carry crosses a byte: see the bounds in the comments). */
+static int lower_is_lat(char *p, size_t n)
+{
+    size_t i = 0;
+    int other = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80, lows = ones * 0x7f;
+    uint64_t o = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t h = x & lows; /* 0..0x7f: adding up to 0x3f cannot carry out of a byte */
+        uint64_t upper = ((h + ones * (0x80 - 'A')) ^ (h + ones * (0x80 - 'Z' - 1))) & ~x & highs;
+        x |= upper >> 2; /* 0x80 >> 2 == 0x20: 'A' | 0x20 == 'a' */
+        memcpy(p + i, &x, 8);
+        uint64_t z0 = x ^ (ones * '0'), zd = x ^ (ones * '-');
+        /* exact "byte is zero" tests: high bit of ((v & 0x7f) + 0x7f) | v is clear iff v == 0 */
+        uint64_t is0 = ~(((z0 & lows) + lows) | z0) & highs;
+        uint64_t isd = ~(((zd & lows) + lows) | zd) & highs;
+        o |= ~(is0 | isd) & highs;
+    }
+    other = o != 0;
+#endif
+    for (; i < n; i++) {
+        char ch = p[i];
+        if (ch >= 'A' && ch <= 'Z') p[i] = (char)(ch + ('a' - 'A'));
+        if (ch != '0' && ch != '-') other = 1;
+    }
+    return !other;
+}
+
 /* ts: a JSON integer token (no fraction, no exponent) in [0, 2^53 - 1]. "-0" is the integer 0:
  * JSON has no separate negative zero integer and every JSON parser reads it as 0. */
 static int parse_ts(ctx *c, int64_t *ts)
@@ -150,10 +215,9 @@ static int parse_ts(ctx *c, int64_t *ts)
     int t = ftype(c, F_TS);
     if (t == 0) return reject(c->err, 400, "ts", "ts is required");
     if (t != ATD_JSON_NUMBER) return reject(c->err, 400, "ts", msg);
-    const atd_json_tok *tk = &c->doc->tok[c->val[F_TS]];
+    const atd_json_val *tk = &c->val[F_TS];
     const char *p = c->s + tk->start;
-    size_t n = (size_t)(tk->end - tk->start);
-    if (!atd_json_number_is_integer(p, n)) return reject(c->err, 400, "ts", msg);
+    size_t n = tk->end - tk->start;
     int neg = p[0] == '-';
     if (neg) {
         p++;
@@ -161,7 +225,12 @@ static int parse_ts(ctx *c, int64_t *ts)
     }
     if (n > 16) return reject(c->err, 400, "ts", msg); /* 2^53 - 1 has 16 digits */
     int64_t v = 0;
-    for (size_t i = 0; i < n; i++) v = v * 10 + (p[i] - '0');
+    for (size_t i = 0; i < n; i++) {
+        /* a valid JSON number: anything but a digit is a fraction or an exponent */
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d > 9) return reject(c->err, 400, "ts", msg);
+        v = v * 10 + d;
+    }
     if (neg && v != 0) return reject(c->err, 400, "ts", msg);
     if (v > ((int64_t)1 << 53) - 1) return reject(c->err, 400, "ts", msg);
     *ts = v;
@@ -182,7 +251,10 @@ static int parse_app(ctx *c, atd_str path_app, const struct atd_config *cfg, atd
         }
         if (path_app.n == 0)
             return reject(c->err, 400, "app_id", "app_id must not be empty");
-        ev->app_id.p = atd_arena_strndup(c->arena, path_app.p, path_app.n);
+        char *app = take(c, path_app.n + 1);
+        memcpy(app, path_app.p, path_app.n);
+        app[path_app.n] = 0;
+        ev->app_id.p = app;
         ev->app_id.n = path_app.n;
     } else if (req_str(c, F_APP_ID, "every event", &ev->app_id) < 0) {
         return ATD_EINVAL;
@@ -192,6 +264,29 @@ static int parse_app(ctx *c, atd_str path_app, const struct atd_config *cfg, atd
     return 0;
 }
 
+/* Whether p[0..n) is an IPv4 address exactly as atd_ip_format prints it: four parts 0-255,
+ * no leading zeros, nothing around. Most events carry one, and then the text is already the
+ * canonical form: the general path (ip.h, via inet_pton) cost 10x more. */
+static int is_canonical_ipv4(const char *p, size_t n)
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || p[i] != '.') return 0;
+            i++;
+        }
+        unsigned v = 0, digits = 0;
+        while (i < n && (unsigned)(p[i] - '0') < 10 && digits < 4) {
+            v = v * 10 + (unsigned)(p[i] - '0');
+            i++;
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && p[i - digits] == '0'))
+            return 0;
+    }
+    return i == n;
+}
+
 /* ip: any string, trimmed, must be an IPv4 dotted quad or IPv6 literal; stored canonical. */
 static int parse_ip(ctx *c, atd_event *ev)
 {
@@ -199,14 +294,25 @@ static int parse_ip(ctx *c, atd_event *ev)
     if (t == 0) return 0;
     if (t != ATD_JSON_STRING)
         return reject(c->err, 400, "ip", "ip must be a string holding an IPv4 or IPv6 address");
-    atd_str raw;
-    if (str_copy(c, F_IP, &raw) < 0) return ATD_EINVAL;
+    /* the text itself when it has no escape: only the canonical form is kept */
+    atd_str raw = {c->s + c->val[F_IP].start, c->val[F_IP].end - c->val[F_IP].start};
+    if (c->val[F_IP].escaped && str_copy(c, F_IP, &raw) < 0) return ATD_EINVAL;
+    if (is_canonical_ipv4(raw.p, raw.n)) {
+        char *canon = take(c, raw.n + 1);
+        memcpy(canon, raw.p, raw.n);
+        canon[raw.n] = 0;
+        ev->ip.p = canon;
+        ev->ip.n = raw.n;
+        return 0;
+    }
     atd_ip ip;
     if (atd_ip_parse(raw.p, raw.n, &ip) < 0)
-        return reject(c->err, 400, "ip", "ip \"%.60s\" is not a valid IPv4 or IPv6 address",
-                      raw.p);
-    char *canon = atd_arena_alloc(c->arena, ATD_IP_TEXT_MAX);
-    size_t n = atd_ip_format(&ip, canon);
+        return reject(c->err, 400, "ip", "ip \"%.*s\" is not a valid IPv4 or IPv6 address",
+                      (int)(raw.n < 60 ? raw.n : 60), raw.p);
+    char txt[ATD_IP_TEXT_MAX];
+    size_t n = atd_ip_format(&ip, txt);
+    char *canon = take(c, n + 1);
+    memcpy(canon, txt, n);
     canon[n] = 0;
     ev->ip.p = canon;
     ev->ip.n = n;
@@ -225,13 +331,7 @@ static int parse_adid(ctx *c, atd_event *ev)
     size_t b = 0, e = s.n;
     while (b < e && is_blank(p[b])) b++;
     while (e > b && is_blank(p[e - 1])) e--;
-    int lat = 1;
-    for (size_t i = b; i < e; i++) {
-        char ch = p[i];
-        if (ch >= 'A' && ch <= 'Z') p[i] = (char)(ch + ('a' - 'A'));
-        if (ch != '0' && ch != '-') lat = 0;
-    }
-    if (lat) return 0; /* also covers the empty string */
+    if (lower_is_lat(p + b, e - b)) return 0; /* also covers the empty string */
     p[e] = 0;
     ev->advertising_id.p = p + b;
     ev->advertising_id.n = e - b;
@@ -279,12 +379,12 @@ static int parse_revenue(ctx *c, atd_event *ev)
     if (t == 0) return 0;
     if (t != ATD_JSON_NUMBER)
         return reject(c->err, 400, "revenue", "revenue must be a finite number");
-    const atd_json_tok *tk = &c->doc->tok[c->val[F_REVENUE]];
-    size_t n = (size_t)(tk->end - tk->start);
+    const atd_json_val *tk = &c->val[F_REVENUE];
+    size_t n = tk->end - tk->start;
     /* strtod needs a NUL-terminated copy; the token is already a valid JSON number, which is
      * also valid for strtod in the C locale (the process never calls setlocale) */
     char small[64];
-    char *tmp = n < sizeof small ? small : atd_arena_alloc(c->arena, n + 1);
+    char *tmp = n < sizeof small ? small : take(c, n + 1);
     memcpy(tmp, c->s + tk->start, n);
     tmp[n] = 0;
     double v = strtod(tmp, NULL);
@@ -318,9 +418,12 @@ static int parse_app_event(ctx *c, atd_event *ev)
     if (opt_str(c, F_CURRENCY, &ev->currency) < 0) return ATD_EINVAL;
     if (ftype(c, F_EVENT_VALUE) == ATD_JSON_OBJECT) {
         /* kept as the JSON text given: it was validated with the rest of the document */
-        const atd_json_tok *tk = &c->doc->tok[c->val[F_EVENT_VALUE]];
-        size_t n = (size_t)(tk->end - tk->start);
-        ev->event_value.p = atd_arena_strndup(c->arena, c->s + tk->start, n);
+        const atd_json_val *tk = &c->val[F_EVENT_VALUE];
+        size_t n = tk->end - tk->start;
+        char *text = take(c, n + 1);
+        memcpy(text, c->s + tk->start, n);
+        text[n] = 0;
+        ev->event_value.p = text;
         ev->event_value.n = n;
     }
     return 0;
@@ -335,8 +438,7 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
     err->field = NULL;
     err->message[0] = 0;
 
-    /* Say "not an object" for any other top-level value, even one jsmn cannot tokenize on
-     * its own (in strict mode a bare `5` looks truncated to it). */
+    /* Say "not an object" for any other top-level value before looking further. */
     size_t first = 0;
     while (first < len && (json[first] == ' ' || json[first] == '\t' || json[first] == '\n' ||
                            json[first] == '\r'))
@@ -344,27 +446,28 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
     if (first < len && json[first] != '{')
         return reject(err, 400, "body", "the event must be a JSON object");
 
-    atd_json_doc doc;
+    /* One pass over the text: validates all of it and notes where each known top-level key's
+     * value is; nothing else is kept. A later duplicate key overwrites (the last one wins). */
+    atd_json_scanner sc;
     atd_json_error jerr;
-    int rc = atd_json_doc_parse(&doc, json, len, EVENT_MAX_TOKENS, EVENT_MAX_DEPTH, &jerr);
-    if (rc < 0) {
-        atd_json_doc_free(&doc);
-        return reject(err, rc == ATD_ETOOBIG ? 413 : 400, "body", "%s", jerr.message);
-    }
-    if (doc.tok[0].type != ATD_JSON_OBJECT) {
-        atd_json_doc_free(&doc);
-        return reject(err, 400, "body", "the event must be a JSON object");
-    }
-
-    ctx c = {.s = json, .doc = &doc, .arena = arena, .err = err};
-    for (int f = 0; f < F__COUNT; f++) c.val[f] = -1;
-    /* members: key i, value i + 1; a later duplicate key overwrites (the last one wins) */
-    for (int i = 1; i < doc.n; i = doc.tok[i + 1].next) {
-        const atd_json_tok *k = &doc.tok[i];
-        const char *kp = json + k->start;
-        size_t kn = (size_t)(k->end - k->start);
+    ctx c; /* not zeroed as a whole: val[f] is read only when bit f of seen is set */
+    c.s = json;
+    c.seen = 0;
+    c.arena = arena;
+    c.err = err;
+    c.need = ATD_IP_TEXT_MAX + (path_app.p ? path_app.n + 1 : 0);
+    c.buf = NULL;
+    c.left = 0;
+    atd_json_scan_init(&sc, json, len, EVENT_MAX_TOKENS, EVENT_MAX_DEPTH, &jerr);
+    int rc = atd_json_scan_object_begin(&sc);
+    atd_json_val k, v;
+    while (rc == 0) {
+        if ((rc = atd_json_scan_member(&sc, &k, &v)) <= 0) break;
+        rc = 0;
+        const char *kp = json + k.start;
+        size_t kn = k.end - k.start;
         char kbuf[6 * 16];
-        if (k->escaped) {
+        if (k.escaped) {
             /* more than 6 * 16 bytes decode to more than 16 (6 per escape at most): longer
              * than every field name */
             if (kn > sizeof kbuf) continue;
@@ -372,16 +475,22 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
             kp = kbuf;
         }
         int f = field_lookup(kp, kn);
-        if (f >= 0) c.val[f] = i + 1;
+        if (f >= 0) {
+            c.val[f] = v;
+            c.seen |= (uint64_t)1 << f;
+            c.need += v.end - v.start + 1; /* duplicates count twice: a bound is enough */
+        }
     }
+    if (rc == 0) rc = atd_json_scan_end(&sc);
+    if (rc < 0) return reject(err, rc == ATD_ETOOBIG ? 413 : 400, "body", "%s", jerr.message);
 
     rc = ATD_EINVAL;
     /* type */
     int t = ftype(&c, F_TYPE);
     if (t == ATD_JSON_STRING) {
-        const atd_json_tok *tk = &doc.tok[c.val[F_TYPE]];
+        const atd_json_val *tk = &c.val[F_TYPE];
         if (!tk->escaped)
-            ev->type = atd_event_type_parse((atd_str){json + tk->start, (size_t)(tk->end - tk->start)});
+            ev->type = atd_event_type_parse((atd_str){json + tk->start, tk->end - tk->start});
         else {
             atd_str s;
             if (str_copy(&c, F_TYPE, &s) < 0) goto out;
@@ -409,7 +518,6 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
         goto out;
     rc = 0;
 out:
-    atd_json_doc_free(&doc);
     if (rc < 0) {
         atd_event_type keep = ev->type;
         memset(ev, 0, sizeof *ev);

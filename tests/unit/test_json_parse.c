@@ -1,4 +1,4 @@
-/* The strict JSON layer under the event parser: documents, strings, numbers. */
+/* The strict JSON layer under the event parser: documents, the scanner, strings, numbers. */
 #include <stdlib.h>
 
 #include "attribd/common.h"
@@ -7,11 +7,8 @@
 
 static int doc_ok(const char *s)
 {
-    atd_json_doc d;
     atd_json_error e;
-    int rc = atd_json_doc_parse(&d, s, strlen(s), 4096, 32, &e);
-    atd_json_doc_free(&d);
-    return rc;
+    return atd_json_validate(s, strlen(s), 4096, 32, &e);
 }
 
 static void test_valid_documents(void)
@@ -49,51 +46,102 @@ static void test_invalid_documents(void)
 static void test_tokens(void)
 {
     const char *s = "{\"a\":[1,{\"x\":null}],\"b\\n\":\"v\",\"c\":{}}";
-    atd_json_doc d;
+    atd_json_scanner sc;
     atd_json_error e;
-    CHECK_EQ_INT(atd_json_doc_parse(&d, s, strlen(s), 100, 8, &e), 0);
-    /* 0 {  1 "a"  2 [  3 1  4 {  5 "x"  6 null  7 "b\n"  8 "v"  9 "c"  10 {} */
-    CHECK_EQ_INT(d.n, 11);
-    CHECK_EQ_INT(d.tok[0].type, ATD_JSON_OBJECT);
-    CHECK_EQ_INT(d.tok[0].size, 3);
-    CHECK_EQ_INT(d.tok[0].next, 11);
-    CHECK_EQ_INT(d.tok[2].type, ATD_JSON_ARRAY);
-    CHECK_EQ_INT(d.tok[2].size, 2);
-    CHECK_EQ_INT(d.tok[2].next, 7);
-    CHECK_EQ_INT(d.tok[3].type, ATD_JSON_NUMBER);
-    CHECK_EQ_INT(d.tok[6].type, ATD_JSON_NULL);
-    CHECK_EQ_INT(d.tok[7].type, ATD_JSON_STRING);
-    CHECK_EQ_INT(d.tok[7].escaped, 1);
-    CHECK_EQ_INT(d.tok[1].escaped, 0);
-    CHECK_EQ_INT(d.tok[10].type, ATD_JSON_OBJECT);
-    CHECK_EQ_INT(d.tok[10].size, 0);
-    /* walk the members as the event parser does */
-    int keys = 0;
-    for (int i = 1; i < d.n; i = d.tok[i + 1].next) keys++;
-    CHECK_EQ_INT(keys, 3);
-    CHECK(memcmp(s + d.tok[2].start, "[1,{\"x\":null}]", (size_t)(d.tok[2].end - d.tok[2].start)) == 0);
-    atd_json_doc_free(&d);
+    atd_json_val k, v;
+    /* values: {  "a"  [  1  {  "x"  null  "b\n"  "v"  "c"  {} */
+    atd_json_scan_init(&sc, s, strlen(s), 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object_begin(&sc), 0);
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
+    CHECK_EQ_INT(k.type, ATD_JSON_STRING);
+    CHECK_EQ_INT(k.escaped, 0);
+    CHECK(k.end - k.start == 1 && s[k.start] == 'a');
+    CHECK_EQ_INT(v.type, ATD_JSON_ARRAY);
+    /* nested values are validated and skipped; the span is the whole array */
+    CHECK(v.end - v.start == strlen("[1,{\"x\":null}]"));
+    CHECK(memcmp(s + v.start, "[1,{\"x\":null}]", v.end - v.start) == 0);
+    CHECK_EQ_INT(sc.values, 7);
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
+    CHECK_EQ_INT(k.escaped, 1);
+    CHECK(memcmp(s + k.start, "b\\n", 3) == 0 && k.end - k.start == 3);
+    CHECK_EQ_INT(v.type, ATD_JSON_STRING);
+    CHECK_EQ_INT(v.escaped, 0);
+    CHECK(v.end - v.start == 1 && s[v.start] == 'v');
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
+    CHECK_EQ_INT(v.type, ATD_JSON_OBJECT);
+    CHECK(v.end - v.start == 2);
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 0); /* the closing '}' */
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 0); /* and stays closed */
+    CHECK_EQ_INT(atd_json_scan_end(&sc), 0);
+    CHECK_EQ_INT(sc.values, 11);
+    /* the same document as one value */
+    atd_json_scan_init(&sc, s, strlen(s), 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_value(&sc, &v), 0);
+    CHECK_EQ_INT(v.type, ATD_JSON_OBJECT);
+    CHECK(v.start == 0 && v.end == strlen(s));
+    CHECK_EQ_INT(sc.values, 11);
+    /* scalars, and what the scanner says about a bad member */
+    const char *lit = " -0.5e3 ";
+    atd_json_scan_init(&sc, lit, strlen(lit), 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_value(&sc, &v), 0);
+    CHECK_EQ_INT(v.type, ATD_JSON_NUMBER);
+    CHECK(v.start == 1 && v.end == 7);
+    CHECK_EQ_INT(atd_json_scan_end(&sc), 0);
+    const char *bad = "{\"a\":1 \"b\":2}";
+    atd_json_scan_init(&sc, bad, strlen(bad), 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object_begin(&sc), 0);
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
+    CHECK_EQ_INT(v.type, ATD_JSON_NUMBER);
+    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), ATD_EINVAL);
+    CHECK_EQ_INT(e.code, ATD_EINVAL);
+    CHECK_EQ_INT(e.offset, 7);
+    CHECK(strstr(e.message, "byte 7") != NULL);
 
-    /* past the inline array: heap tokens, still freed */
+    /* many values: no allocation, only the count matters */
     char *big = malloc(10000);
     int n = 0;
     big[n++] = '[';
     for (int i = 0; i < 1000; i++) n += sprintf(big + n, i ? ",%d" : "%d", i);
     big[n++] = ']';
-    CHECK_EQ_INT(atd_json_doc_parse(&d, big, (size_t)n, 4096, 8, &e), 0);
-    CHECK_EQ_INT(d.n, 1001);
-    CHECK_EQ_INT(d.tok[0].size, 1000);
-    CHECK_EQ_INT(d.tok[1000].type, ATD_JSON_NUMBER);
-    atd_json_doc_free(&d);
-    CHECK_EQ_INT(atd_json_doc_parse(&d, big, (size_t)n, 1000, 8, &e), ATD_ETOOBIG);
+    atd_json_scan_init(&sc, big, (size_t)n, 4096, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_value(&sc, &v), 0);
+    CHECK_EQ_INT(sc.values, 1001);
+    CHECK_EQ_INT(v.type, ATD_JSON_ARRAY);
+    CHECK(v.end == (size_t)n);
+    CHECK_EQ_INT(atd_json_validate(big, (size_t)n, 1001, 8, &e), 0);
+    CHECK_EQ_INT(atd_json_validate(big, (size_t)n, 1000, 8, &e), ATD_ETOOBIG);
     CHECK_EQ_INT(e.code, ATD_ETOOBIG);
-    atd_json_doc_free(&d);
+    CHECK(strstr(e.message, "1000") != NULL);
+    /* a NUL byte is reported as such even when the text is also too big */
+    big[n - 1] = 0;
+    CHECK_EQ_INT(atd_json_validate(big, (size_t)n, 500, 8, &e), ATD_EINVAL);
+    CHECK(strstr(e.message, "NUL") != NULL);
     free(big);
     /* depth */
-    CHECK_EQ_INT(atd_json_doc_parse(&d, "[[[]]]", 6, 100, 3, &e), 0);
-    atd_json_doc_free(&d);
-    CHECK_EQ_INT(atd_json_doc_parse(&d, "[[[[]]]]", 8, 100, 3, &e), ATD_EINVAL);
-    atd_json_doc_free(&d);
+    CHECK_EQ_INT(atd_json_validate("[[[]]]", 6, 100, 3, &e), 0);
+    CHECK_EQ_INT(atd_json_validate("[[[[]]]]", 8, 100, 3, &e), ATD_EINVAL);
+    CHECK(strstr(e.message, "deeper than 3") != NULL);
+    CHECK_EQ_INT(atd_json_validate("{\"a\":{\"b\":[]}}", 14, 100, 3, &e), 0);
+    CHECK_EQ_INT(atd_json_validate("{\"a\":{\"b\":[{}]}}", 16, 100, 3, &e), ATD_EINVAL);
+    /* the bit stack of open containers holds more than one word */
+    char deep[2 * 200 + 1];
+    for (int i = 0; i < 200; i++) {
+        deep[i] = i % 3 ? '[' : '{';
+        deep[399 - i] = i % 3 ? ']' : '}';
+    }
+    /* an object wants a key: put one in front of each inner value of an object */
+    CHECK_EQ_INT(atd_json_validate(deep, 400, 4096, 1024, &e), ATD_EINVAL);
+    int m = 0;
+    char deep2[200 * 6 + 1];
+    for (int i = 0; i < 200; i++) {
+        if (i && (i - 1) % 3 == 0) m += sprintf(deep2 + m, "\"k\":");
+        deep2[m++] = i % 3 ? '[' : '{';
+    }
+    for (int i = 199; i >= 0; i--) deep2[m++] = i % 3 ? ']' : '}';
+    CHECK_EQ_INT(atd_json_validate(deep2, (size_t)m, 4096, 200, &e), 0);
+    CHECK_EQ_INT(atd_json_validate(deep2, (size_t)m, 4096, 199, &e), ATD_EINVAL);
+    deep2[m - 2] = deep2[m - 2] == ']' ? '}' : ']'; /* a wrong bracket at level 2 */
+    CHECK_EQ_INT(atd_json_validate(deep2, (size_t)m, 4096, 200, &e), ATD_EINVAL);
 }
 
 static void test_unescape(void)
