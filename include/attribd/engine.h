@@ -96,6 +96,11 @@ typedef struct atd_engine_counters {
 
 const atd_engine_counters *atd_engine_stats(const atd_engine *e);
 
+/* kv expiry of touch lists (default on): lists are put with an expire_at of event time, so
+ * that atd_kv_expire reclaims lists nobody touches any more. A scratch store (replay) turns it
+ * off and saves the kv's expiry index writes. */
+void atd_engine_set_kv_expiry(atd_engine *e, int on);
+
 /* Batching (optional; for throughput). Between atd_engine_batch_begin and
  * atd_engine_batch_flush the engine keeps what it reads and writes in memory and writes the
  * changed keys to the kv only at the flush, in key order: many events then cost one kv write

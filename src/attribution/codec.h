@@ -7,6 +7,28 @@
 #include "attribd/common.h"
 #include "attribd/json.h"
 
+/* The writers below reserve room themselves; a caller that reserved a bound first may use the
+ * _raw forms, which do not. */
+static inline void atd_put_varint_raw(atd_buf *b, uint64_t v)
+{
+    while (v >= 0x80) {
+        b->p[b->n++] = (char)(v | 0x80);
+        v >>= 7;
+    }
+    b->p[b->n++] = (char)v;
+}
+
+static inline void atd_put_strv_raw(atd_buf *b, atd_str s)
+{
+    if (!s.p) {
+        b->p[b->n++] = 0;
+        return;
+    }
+    atd_put_varint_raw(b, (uint64_t)s.n + 1);
+    memcpy(b->p + b->n, s.p, s.n);
+    b->n += s.n;
+}
+
 static inline void atd_put_varint(atd_buf *b, uint64_t v)
 {
     atd_buf_reserve(b, 10);

@@ -18,6 +18,7 @@ typedef struct cache_ent {
 } cache_ent;
 
 struct atd_cache {
+    cache_ent *recent[4]; /* the last entries looked up: a get is mostly followed by a put */
     cache_ent *tab;
     size_t cap, used; /* cap: a power of two */
     atd_arena mem;    /* keys and values */
@@ -67,9 +68,21 @@ static void cache_grow(atd_cache *c)
 
 static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fresh)
 {
-    if ((c->used + 1) * 2 > c->cap) cache_grow(c); /* at most half full: short probes */
+    for (int i = 0; i < 4; i++) {
+        cache_ent *r = c->recent[i];
+        if (r && r->klen == klen && memcmp(r->key, key, klen) == 0) {
+            *fresh = 0;
+            return r;
+        }
+    }
+    if ((c->used + 1) * 2 > c->cap) { /* at most half full: short probes */
+        cache_grow(c);
+        memset(c->recent, 0, sizeof c->recent);
+    }
     uint64_t h = hash_bytes(key, klen);
     cache_ent *ent = cache_find(c, key, klen, h);
+    memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
+    c->recent[0] = ent;
     *fresh = ent->key == NULL;
     if (*fresh) {
         ent->hash = h;
@@ -86,6 +99,7 @@ static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fr
 
 static void cache_clear(atd_cache *c)
 {
+    memset(c->recent, 0, sizeof c->recent);
     if (c->used) memset(c->tab, 0, c->cap * sizeof *c->tab);
     c->used = 0;
     atd_arena_reset(&c->mem);
@@ -132,6 +146,7 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
 int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, const void *val,
                 size_t vlen, int64_t expire_at)
 {
+    if (e->no_expiry) expire_at = 0;
     if (!e->cache) {
         e->n.kv_puts++;
         return atd_kv_put(txn, key, klen, val, vlen, expire_at);
@@ -225,6 +240,8 @@ void atd_engine_free(atd_engine *e)
 }
 
 const atd_engine_counters *atd_engine_stats(const atd_engine *e) { return &e->n; }
+
+void atd_engine_set_kv_expiry(atd_engine *e, int on) { e->no_expiry = !on; }
 
 int atd_engine_device(atd_engine *e, atd_kv_txn *txn, atd_str app_id, atd_str device_id,
                       atd_result *out, atd_arena *arena)

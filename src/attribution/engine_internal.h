@@ -20,6 +20,7 @@ struct atd_engine {
     atd_buf vbuf; /* values being built */
     atd_buf rbuf; /* one touch record */
     atd_cache *cache; /* write-behind cache of a batch, NULL when off */
+    int no_expiry;    /* lists are put without expire_at */
 };
 
 /* Reads a key: 0 and *val (a stable copy: valid until the arena is reset, or with the

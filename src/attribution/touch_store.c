@@ -8,37 +8,44 @@
 
 void atd_touch_encode(const atd_touch *t, atd_buf *b)
 {
-    /* encode the body after a 3-byte hole, then move it down to fit the real length prefix */
+    const atd_str *strs[] = {&t->media_source, &t->fp.version, &t->fp.model, &t->adid,
+                             &t->campaign,     &t->campaign_id, &t->adset,   &t->ad,
+                             &t->site_id,      &t->channel,     &t->click_id, &t->deep_link_value};
+    size_t bound = 3 + 10 * 3 + 2 + 17 + 10; /* prefix hole, varints, bytes, ip, slack */
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) bound += strs[i]->n + 10;
+    atd_buf_reserve(b, bound);
+    /* encode the body after a 3-byte hole, then move it to fit the real length prefix */
     size_t start = b->n;
-    atd_buf_reserve(b, 3);
     b->n += 3;
     size_t body = b->n;
-    atd_put_varint(b, (uint64_t)t->ts);
-    atd_put_varint(b, t->seq);
-    atd_put_byte(b, t->type);
-    atd_put_byte(b, t->flags);
-    atd_put_strv(b, t->media_source);
-    atd_put_varint(b, (uint64_t)t->lookback_ms);
-    atd_put_byte(b, t->fp.os);
+    atd_put_varint_raw(b, (uint64_t)t->ts);
+    atd_put_varint_raw(b, t->seq);
+    b->p[b->n++] = (char)t->type;
+    b->p[b->n++] = (char)t->flags;
+    atd_put_strv_raw(b, t->media_source);
+    atd_put_varint_raw(b, (uint64_t)t->lookback_ms);
+    b->p[b->n++] = (char)t->fp.os;
     if (t->fp.os) {
-        atd_put_strv(b, t->fp.version);
-        atd_put_strv(b, t->fp.model);
+        atd_put_strv_raw(b, t->fp.version);
+        atd_put_strv_raw(b, t->fp.model);
     }
     if (t->has_ip) {
-        atd_put_byte(b, t->ip.family);
-        atd_buf_put(b, t->ip.addr, t->ip.family == 4 ? 4 : 16);
+        size_t an = t->ip.family == 4 ? 4 : 16;
+        b->p[b->n++] = (char)t->ip.family;
+        memcpy(b->p + b->n, t->ip.addr, an);
+        b->n += an;
     } else {
-        atd_put_byte(b, 0);
+        b->p[b->n++] = 0;
     }
-    atd_put_strv(b, t->adid);
-    atd_put_strv(b, t->campaign);
-    atd_put_strv(b, t->campaign_id);
-    atd_put_strv(b, t->adset);
-    atd_put_strv(b, t->ad);
-    atd_put_strv(b, t->site_id);
-    atd_put_strv(b, t->channel);
-    atd_put_strv(b, t->click_id);
-    atd_put_strv(b, t->deep_link_value);
+    atd_put_strv_raw(b, t->adid);
+    atd_put_strv_raw(b, t->campaign);
+    atd_put_strv_raw(b, t->campaign_id);
+    atd_put_strv_raw(b, t->adset);
+    atd_put_strv_raw(b, t->ad);
+    atd_put_strv_raw(b, t->site_id);
+    atd_put_strv_raw(b, t->channel);
+    atd_put_strv_raw(b, t->click_id);
+    atd_put_strv_raw(b, t->deep_link_value);
     size_t len = b->n - body;
     uint8_t pre[10];
     size_t pn = 0;
@@ -140,16 +147,28 @@ int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t
     size_t skip = count > ATD_TOUCH_LIST_MAX ? count - ATD_TOUCH_LIST_MAX : 0;
     int64_t kept_max = INT64_MIN;
     atd_buf_reserve(out, oldn + recn);
+    /* the usual case, nothing to drop: the old bytes as they are, then the new record */
+    int drop = skip > 0;
     atd_touch_iter_init(&it, old, oldn);
-    while (atd_touch_iter_next(&it) == 1) {
-        if (skip) {
-            skip--;
-            continue;
+    while (!drop && atd_touch_iter_next(&it) == 1) {
+        if (it.ts < oldest_kept) drop = 1;
+        else if (it.ts > kept_max) kept_max = it.ts;
+    }
+    if (!drop) {
+        atd_buf_put(out, old, oldn);
+    } else {
+        kept_max = INT64_MIN;
+        atd_touch_iter_init(&it, old, oldn);
+        while (atd_touch_iter_next(&it) == 1) {
+            if (skip) {
+                skip--;
+                continue;
+            }
+            if (it.ts < oldest_kept) continue;
+            if (it.ts > kept_max) kept_max = it.ts;
+            atd_put_varint(out, (uint64_t)(it.rec_end - it.rec));
+            atd_buf_put(out, it.rec, (size_t)(it.rec_end - it.rec));
         }
-        if (it.ts < oldest_kept) continue;
-        if (it.ts > kept_max) kept_max = it.ts;
-        atd_put_varint(out, (uint64_t)(it.rec_end - it.rec));
-        atd_buf_put(out, it.rec, (size_t)(it.rec_end - it.rec));
     }
     if (recn) {
         atd_buf_put(out, rec, recn);

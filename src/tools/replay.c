@@ -329,6 +329,7 @@ int atd_cmd_replay(int argc, char **argv)
     }
     r.eng = atd_engine_new(r.kv);
     if (!r.eng) goto done;
+    atd_engine_set_kv_expiry(r.eng, 0); /* a scratch store: nothing to reclaim */
     r.batch_max = batch ? strtoull(batch, NULL, 10) : BATCH_EVENTS;
     if (r.batch_max < 1) r.batch_max = 1;
     {
