@@ -17,11 +17,70 @@ typedef struct cache_ent {
     int dirty;
 } cache_ent;
 
+/* Memory for keys and values of a batch: chunks kept across batches (a fresh malloc per batch
+ * would be returned to the kernel and faulted back in, page by page, every time). */
+#define POOL_CHUNK (32u << 20)
+typedef struct pool {
+    char **chunks;
+    size_t n, cap, cur, used; /* chunks[cur] is filled up to used */
+    void **big;               /* allocations larger than a chunk, freed at reset */
+    size_t nbig, capbig;
+} pool;
+
+static void *grow_array(void *p, size_t *cap, size_t elem)
+{
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *np = realloc(p, ncap * elem);
+    if (!np) abort();
+    *cap = ncap;
+    return np;
+}
+
+static void *pool_alloc(pool *pl, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (n > POOL_CHUNK / 4) {
+        if (pl->nbig == pl->capbig) pl->big = grow_array(pl->big, &pl->capbig, sizeof *pl->big);
+        void *p = malloc(n);
+        if (!p) abort();
+        return pl->big[pl->nbig++] = p;
+    }
+    if (pl->cur >= pl->n || POOL_CHUNK - pl->used < n) {
+        if (pl->cur < pl->n && pl->used) pl->cur++;
+        if (pl->cur >= pl->n) {
+            if (pl->n == pl->cap) pl->chunks = grow_array(pl->chunks, &pl->cap, sizeof *pl->chunks);
+            pl->chunks[pl->n] = malloc(POOL_CHUNK);
+            if (!pl->chunks[pl->n]) abort();
+            pl->n++;
+        }
+        pl->used = 0;
+    }
+    void *p = pl->chunks[pl->cur] + pl->used;
+    pl->used += n;
+    return p;
+}
+
+static void pool_reset(pool *pl)
+{
+    for (size_t i = 0; i < pl->nbig; i++) free(pl->big[i]);
+    pl->nbig = 0;
+    pl->cur = pl->used = 0;
+}
+
+static void pool_free(pool *pl)
+{
+    pool_reset(pl);
+    for (size_t i = 0; i < pl->n; i++) free(pl->chunks[i]);
+    free(pl->chunks);
+    free(pl->big);
+    memset(pl, 0, sizeof *pl);
+}
+
 struct atd_cache {
     cache_ent *recent[4]; /* the last entries looked up: a get is mostly followed by a put */
     cache_ent *tab;
     size_t cap, used; /* cap: a power of two */
-    atd_arena mem;    /* keys and values */
+    pool mem;         /* keys and values */
 };
 
 static uint64_t hash_bytes(const char *p, size_t n)
@@ -86,7 +145,9 @@ static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fr
     *fresh = ent->key == NULL;
     if (*fresh) {
         ent->hash = h;
-        ent->key = atd_arena_strndup(&c->mem, key, klen);
+        char *k = pool_alloc(&c->mem, klen ? klen : 1);
+        memcpy(k, key, klen);
+        ent->key = k;
         ent->klen = klen;
         ent->val = NULL;
         ent->vlen = 0;
@@ -102,7 +163,7 @@ static void cache_clear(atd_cache *c)
     memset(c->recent, 0, sizeof c->recent);
     if (c->used) memset(c->tab, 0, c->cap * sizeof *c->tab);
     c->used = 0;
-    atd_arena_reset(&c->mem);
+    pool_reset(&c->mem);
 }
 
 /* --- kv access --------------------------------------------------------------------------- */
@@ -120,7 +181,6 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
             *vlen = ent->vlen;
             return 0;
         }
-        arena = &e->cache->mem;
     }
     atd_kv_val v;
     e->n.kv_gets++;
@@ -132,7 +192,8 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
         }
         return r;
     }
-    uint8_t *copy = atd_arena_alloc(arena, v.n ? v.n : 1);
+    uint8_t *copy = ent ? pool_alloc(&e->cache->mem, v.n ? v.n : 1)
+                        : atd_arena_alloc(arena, v.n ? v.n : 1);
     memcpy(copy, v.p, v.n);
     if (ent) {
         ent->val = copy;
@@ -154,7 +215,7 @@ int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, co
     int fresh;
     cache_ent *ent = cache_slot(e->cache, key, klen, &fresh);
     if (ent->val != val) {
-        uint8_t *copy = atd_arena_alloc(&e->cache->mem, vlen ? vlen : 1);
+        uint8_t *copy = pool_alloc(&e->cache->mem, vlen ? vlen : 1);
         memcpy(copy, val, vlen);
         ent->val = copy;
     }
@@ -169,7 +230,6 @@ void atd_engine_batch_begin(atd_engine *e)
     if (!e->cache) {
         e->cache = calloc(1, sizeof *e->cache);
         if (!e->cache) abort();
-        atd_arena_init(&e->cache->mem, 64 << 20); /* kept across batches */
         cache_grow(e->cache);
     }
     cache_clear(e->cache);
@@ -231,7 +291,7 @@ void atd_engine_free(atd_engine *e)
     if (!e) return;
     if (e->cache) {
         free(e->cache->tab);
-        atd_arena_free(&e->cache->mem);
+        pool_free(&e->cache->mem);
         free(e->cache);
     }
     atd_buf_free(&e->vbuf);
