@@ -7,7 +7,8 @@
  * the caller asks for the next value (or, in an object, the next key and value) and gets its
  * type and its span in the text; nested objects and arrays are validated and skipped over.
  * That is what the event parser needs (one flat object whose few known keys are kept), and it
- * is ~5x cheaper than tokenizing first and walking the tokens afterwards (docs/events.md).
+ * is several times cheaper than tokenizing first and walking the tokens afterwards
+ * (docs/events.md has the numbers).
  *
  * The helpers for single values (string check/unescape, number check) are public too: the
  * event parser, the HTTP layer and tests use them. */
@@ -55,7 +56,6 @@ typedef struct atd_json_scanner {
     const char *s;
     size_t len, pos;
     int values, max_values, max_depth;
-    int in_object; /* 1 after atd_json_scan_object_begin until its '}', 2 before its first key */
     atd_json_error *err;
 } atd_json_scanner;
 
@@ -70,14 +70,22 @@ void atd_json_scan_init(atd_json_scanner *sc, const char *text, size_t len, int 
  * values included, and fills *v. Returns 0, ATD_EINVAL or ATD_ETOOBIG (with *err filled). */
 int atd_json_scan_value(atd_json_scanner *sc, atd_json_val *v);
 
-/* Member by member through a top-level object: object_begin expects '{' (after whitespace),
- * then each atd_json_scan_member call reads one `"key": value` (value fully validated, nested
- * ones skipped) and returns 1, or 0 once the closing '}' is read, or ATD_EINVAL/ATD_ETOOBIG.
- * atd_json_scan_end then checks that only whitespace follows. Keys are not unescaped and
- * duplicates are not detected: that is the caller's business. */
-int atd_json_scan_object_begin(atd_json_scanner *sc);
-int atd_json_scan_member(atd_json_scanner *sc, atd_json_val *key, atd_json_val *val);
+/* Checks that only whitespace follows sc->pos. Returns 0 or ATD_EINVAL (with *err filled). */
 int atd_json_scan_end(atd_json_scanner *sc);
+
+/* Where the value of `key` (n bytes, unescaped, not NUL-terminated, valid only during the
+ * call) goes: a slot 0..63, or -1 to drop it. arg is the one given to atd_json_scan_object. */
+typedef int (*atd_json_slot_fn)(const char *key, size_t n, void *arg);
+#define ATD_JSON_KEY_MAX 64 /* longer keys (after unescaping) are dropped without a slot() call */
+
+/* Reads the whole text as one object (whitespace around allowed, nothing else after it),
+ * validating everything, nested values included, in one pass. For each member, slot() says
+ * where its value goes: vals[slot] = the value and bit `slot` of *seen is set; a later
+ * duplicate key overwrites an earlier one (the last one wins, as in JSON.parse). vals needs
+ * room for every slot slot() returns; slots whose bit is clear are left untouched. Returns 0,
+ * ATD_EINVAL or ATD_ETOOBIG (with *err filled; vals and *seen are then unspecified). */
+int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
+                         atd_json_val *vals, uint64_t *seen);
 
 /* The whole of text[0..len) must be exactly one JSON value (surrounding whitespace allowed),
  * within the limits. Returns 0, ATD_EINVAL or ATD_ETOOBIG (with *err filled). */

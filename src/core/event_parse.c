@@ -11,7 +11,11 @@
 #include "attribd/ip.h"
 #include "attribd/json_parse.h"
 
-#define EVENT_MAX_TOKENS 4096 /* values, keys included: an event has ~35 fields; the rest is
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define EVENT_MAX_VALUES 4096 /* values, keys included: an event has ~35 fields; the rest is
                                 * room for event_value */
 #define EVENT_MAX_DEPTH 32
 
@@ -40,8 +44,9 @@ static const char *const field_name[F__COUNT] = {
 /* Key → field: a switch on the length, then at most a handful of compares. The names are
  * literals of the case's length, so each memcmp compiles to a load or two and a compare (a
  * libc call per key cost more than the rest of the key's handling). */
-static int field_lookup(const char *k, size_t n)
+static int field_lookup(const char *k, size_t n, void *arg)
 {
+    (void)arg;
 #define TRY(lit, f)                                                                           \
     if (memcmp(k, lit, sizeof lit - 1) == 0) return f
     switch (n) {
@@ -128,7 +133,7 @@ static inline char *take(ctx *c, size_t n)
 }
 
 /* Copies the string value of field f, unescaped and NUL-terminated, into the arena. */
-static int str_copy(ctx *c, int f, atd_str *out)
+static inline __attribute__((always_inline)) int str_copy(ctx *c, int f, atd_str *out)
 {
     const atd_json_val *t = &c->val[f];
     const char *p = c->s + t->start;
@@ -181,7 +186,26 @@ static int lower_is_lat(char *p, size_t n)
 {
     size_t i = 0;
     int other = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__)
+    if (n >= 16) {
+        /* 16 at a time; the last chunk overlaps the one before (both steps are idempotent) */
+        const __m128i a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1);
+        const __m128i bit = _mm_set1_epi8(0x20), zero = _mm_set1_epi8('0'), dash = _mm_set1_epi8('-');
+        unsigned lat = 0xFFFF;
+        for (size_t at = 0;; at += 16) {
+            if (at > n - 16) at = n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+            /* signed compares: bytes >= 0x80 are negative, never in 'A'..'Z' */
+            __m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, a1), _mm_cmplt_epi8(x, z1));
+            x = _mm_or_si128(x, _mm_and_si128(up, bit));
+            _mm_storeu_si128((__m128i *)(void *)(p + at), x);
+            lat &= (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, zero),
+                                                            _mm_cmpeq_epi8(x, dash)));
+            if (at == n - 16) break;
+        }
+        return lat == 0xFFFF;
+    }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80, lows = ones * 0x7f;
     uint64_t o = 0;
     for (; n - i >= 8; i += 8) {
@@ -225,7 +249,25 @@ static int parse_ts(ctx *c, int64_t *ts)
     }
     if (n > 16) return reject(c->err, 400, "ts", msg); /* 2^53 - 1 has 16 digits */
     int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 8) {
+        /* the first 8 digits at once (ms timestamps have 13): check they are all digits (see
+         * skip_digits in json_parse.c), then combine pairs, quads and the two halves */
+        const uint64_t ones = 0x0101010101010101ull;
+        uint64_t x;
+        memcpy(&x, p, 8);
+        if ((((x & ones * 0xF0) ^ ones * 0x30) | (((x + ones * 0x06) & ones * 0xF0) ^ ones * 0x30)) != 0)
+            return reject(c->err, 400, "ts", msg);
+        x -= ones * '0';                                       /* bytes d0..d7, d0 lowest */
+        x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;       /* 16-bit lanes: d0d1 d2d3 ... */
+        x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFull;     /* 32-bit lanes: d0..d3 d4..d7 */
+        x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFull;           /* d0..d7 */
+        v = (int64_t)x;
+        i = 8;
+    }
+#endif
+    for (; i < n; i++) {
         /* a valid JSON number: anything but a digit is a fraction or an exponent */
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
         if (d > 9) return reject(c->err, 400, "ts", msg);
@@ -269,22 +311,27 @@ static int parse_app(ctx *c, atd_str path_app, const struct atd_config *cfg, atd
  * canonical form: the general path (ip.h, via inet_pton) cost 10x more. */
 static int is_canonical_ipv4(const char *p, size_t n)
 {
+    if (n < 7 || n > 15) return 0;
     size_t i = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part) {
-            if (i >= n || p[i] != '.') return 0;
-            i++;
+    for (int part = 0;; part++) {
+        /* one part: "0", or 1-3 digits without a leading zero, at most 255 */
+        unsigned d0 = (unsigned)(unsigned char)p[i] - '0', v;
+        if (d0 > 9) return 0;
+        i++;
+        v = d0;
+        if (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9) {
+            if (d0 == 0) return 0;
+            v = v * 10 + ((unsigned)(unsigned char)p[i++] - '0');
+            if (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9) {
+                v = v * 10 + ((unsigned)(unsigned char)p[i++] - '0');
+                if (v > 255) return 0;
+            }
         }
-        unsigned v = 0, digits = 0;
-        while (i < n && (unsigned)(p[i] - '0') < 10 && digits < 4) {
-            v = v * 10 + (unsigned)(p[i] - '0');
-            i++;
-            digits++;
-        }
-        if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && p[i - digits] == '0'))
-            return 0;
+        if (part == 3) return i == n;
+        if (i >= n || p[i] != '.') return 0;
+        i++;
+        if (i >= n) return 0;
     }
-    return i == n;
 }
 
 /* ip: any string, trimmed, must be an IPv4 dotted quad or IPv6 literal; stored canonical. */
@@ -342,27 +389,34 @@ static int parse_touch(ctx *c, atd_event *ev)
 {
     const char *on = ev->type == ATD_EV_CLICK ? "a click" : "an impression";
     if (req_str(c, F_MEDIA_SOURCE, on, &ev->media_source) < 0) return ATD_EINVAL;
-    static const struct {
-        int f;
-        size_t off;
-    } opt[] = {
-        {F_CAMPAIGN, offsetof(atd_event, campaign)},
-        {F_CAMPAIGN_ID, offsetof(atd_event, campaign_id)},
-        {F_ADSET, offsetof(atd_event, adset)},
-        {F_ADSET_ID, offsetof(atd_event, adset_id)},
-        {F_AD, offsetof(atd_event, ad)},
-        {F_AD_ID, offsetof(atd_event, ad_id)},
-        {F_SITE_ID, offsetof(atd_event, site_id)},
-        {F_CHANNEL, offsetof(atd_event, channel)},
-        {F_CLICK_ID, offsetof(atd_event, click_id)},
-        {F_CLICK_LOOKBACK, offsetof(atd_event, click_lookback)},
-        {F_VIEW_LOOKBACK, offsetof(atd_event, view_lookback)},
-        {F_DEEP_LINK_VALUE, offsetof(atd_event, deep_link_value)},
-        {F_COST_VALUE, offsetof(atd_event, cost_value)},
-        {F_COST_CURRENCY, offsetof(atd_event, cost_currency)},
+    /* the optional strings of touches, in field order (the first bad one is reported) */
+#define B(f) ((uint64_t)1 << (f))
+    const uint64_t opt = B(F_CAMPAIGN) | B(F_CAMPAIGN_ID) | B(F_ADSET) | B(F_ADSET_ID) | B(F_AD) |
+                         B(F_AD_ID) | B(F_SITE_ID) | B(F_CHANNEL) | B(F_CLICK_ID) |
+                         B(F_CLICK_LOOKBACK) | B(F_VIEW_LOOKBACK) | B(F_DEEP_LINK_VALUE) |
+                         B(F_COST_VALUE) | B(F_COST_CURRENCY);
+#undef B
+    static const uint16_t off[F__COUNT] = {
+        [F_CAMPAIGN] = offsetof(atd_event, campaign),
+        [F_CAMPAIGN_ID] = offsetof(atd_event, campaign_id),
+        [F_ADSET] = offsetof(atd_event, adset),
+        [F_ADSET_ID] = offsetof(atd_event, adset_id),
+        [F_AD] = offsetof(atd_event, ad),
+        [F_AD_ID] = offsetof(atd_event, ad_id),
+        [F_SITE_ID] = offsetof(atd_event, site_id),
+        [F_CHANNEL] = offsetof(atd_event, channel),
+        [F_CLICK_ID] = offsetof(atd_event, click_id),
+        [F_CLICK_LOOKBACK] = offsetof(atd_event, click_lookback),
+        [F_VIEW_LOOKBACK] = offsetof(atd_event, view_lookback),
+        [F_DEEP_LINK_VALUE] = offsetof(atd_event, deep_link_value),
+        [F_COST_VALUE] = offsetof(atd_event, cost_value),
+        [F_COST_CURRENCY] = offsetof(atd_event, cost_currency),
     };
-    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
-        if (opt_str(c, opt[i].f, (atd_str *)((char *)ev + opt[i].off)) < 0) return ATD_EINVAL;
+    /* ev was zeroed: only the fields present need a look */
+    for (uint64_t m = c->seen & opt; m; m &= m - 1) {
+        int f = __builtin_ctzll(m);
+        if (opt_str(c, f, (atd_str *)(void *)((char *)ev + off[f])) < 0) return ATD_EINVAL;
+    }
     int t = ftype(c, F_IS_RETARGETING);
     if (t == ATD_JSON_TRUE)
         ev->is_retargeting = 1;
@@ -458,31 +512,19 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
     c.need = ATD_IP_TEXT_MAX + (path_app.p ? path_app.n + 1 : 0);
     c.buf = NULL;
     c.left = 0;
-    atd_json_scan_init(&sc, json, len, EVENT_MAX_TOKENS, EVENT_MAX_DEPTH, &jerr);
-    int rc = atd_json_scan_object_begin(&sc);
-    atd_json_val k, v;
-    while (rc == 0) {
-        if ((rc = atd_json_scan_member(&sc, &k, &v)) <= 0) break;
-        rc = 0;
-        const char *kp = json + k.start;
-        size_t kn = k.end - k.start;
-        char kbuf[6 * 16];
-        if (k.escaped) {
-            /* more than 6 * 16 bytes decode to more than 16 (6 per escape at most): longer
-             * than every field name */
-            if (kn > sizeof kbuf) continue;
-            kn = atd_json_string_unescape(kp, kn, kbuf);
-            kp = kbuf;
-        }
-        int f = field_lookup(kp, kn);
-        if (f >= 0) {
-            c.val[f] = v;
-            c.seen |= (uint64_t)1 << f;
-            c.need += v.end - v.start + 1; /* duplicates count twice: a bound is enough */
+    atd_json_scan_init(&sc, json, len, EVENT_MAX_VALUES, EVENT_MAX_DEPTH, &jerr);
+    int rc = atd_json_scan_object(&sc, field_lookup, NULL, c.val, &c.seen);
+    if (rc < 0) return reject(err, rc == ATD_ETOOBIG ? 413 : 400, "body", "%s", jerr.message);
+    /* kept strings are copies of distinct values of the text, plus a NUL each: a small text
+     * bounds them all at once; for a big one, sum the fields present (and skip the rest) */
+    if (len <= 4096) {
+        c.need += len + F__COUNT;
+    } else {
+        for (uint64_t m = c.seen; m; m &= m - 1) {
+            const atd_json_val *v = &c.val[__builtin_ctzll(m)];
+            c.need += v->end - v->start + 1;
         }
     }
-    if (rc == 0) rc = atd_json_scan_end(&sc);
-    if (rc < 0) return reject(err, rc == ATD_ETOOBIG ? 413 : 400, "body", "%s", jerr.message);
 
     rc = ATD_EINVAL;
     /* type */

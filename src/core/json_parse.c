@@ -13,7 +13,9 @@
  * 16 bytes with SSE2 (every x86-64 has it), else 8 with the classic SWAR tricks, which flag
  * bytes that are zero / below a bound. A SWAR flag can be wrong only above a right one (a
  * borrow runs upwards), so the lowest flag always marks the first such byte, and that is all
- * that is used. The last < 8 bytes of the text are left to the byte loops of the callers. */
+ * that is used. Near the end of the text, SSE2 looks at the text's last 16 bytes again rather
+ * than read past it; what no chunk covers (texts under 16 bytes) is left to the callers' byte
+ * loops. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -33,15 +35,28 @@ static inline __attribute__((always_inline)) size_t skip_plain(const unsigned ch
 {
 #if defined(__SSE2__)
     const __m128i bsl = _mm_set1_epi8('\\'), dq = _mm_set1_epi8('"'), sp = _mm_set1_epi8(0x20);
+#define SPECIAL16(p, bits)                                                                    \
+    do {                                                                                      \
+        __m128i x_ = _mm_loadu_si128((const __m128i *)(const void *)(p));                     \
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too */        \
+        __m128i m_ = _mm_or_si128(_mm_cmpeq_epi8(x_, bsl), _mm_cmplt_epi8(x_, sp));           \
+        if (quote) m_ = _mm_or_si128(m_, _mm_cmpeq_epi8(x_, dq));                             \
+        (bits) = (unsigned)_mm_movemask_epi8(m_);                                             \
+    } while (0)
+    unsigned bits;
     while (n - i >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too */
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, bsl), _mm_cmplt_epi8(x, sp));
-        if (quote) m = _mm_or_si128(m, _mm_cmpeq_epi8(x, dq));
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        SPECIAL16(u + i, bits);
         if (bits) return i + (size_t)__builtin_ctz(bits);
         i += 16;
     }
+    if (n >= 16 && i < n) {
+        /* the last < 16 bytes: look at the text's last 16 (all inside it) and drop the flags
+         * of the bytes before i; nothing flagged means nothing until the end */
+        SPECIAL16(u + n - 16, bits);
+        bits >>= 16 - (n - i);
+        return bits ? i + (size_t)__builtin_ctz(bits) : n;
+    }
+#undef SPECIAL16
 #endif
 #if SWAR
     while (n - i >= 8) {
@@ -216,36 +231,57 @@ size_t atd_json_string_unescape(const char *s, size_t n, char *out)
     return o;
 }
 
-static size_t digits(const char *s, size_t n, size_t i)
+static inline size_t skip_digits(const char *s, size_t n, size_t i)
 {
-    size_t k = i;
-    while (k < n && s[k] >= '0' && s[k] <= '9') k++;
-    return k - i;
+#if SWAR
+    /* 8 at a time: timestamps have 13 digits. A byte is a digit when its high nibble is 3 and
+     * adding 6 keeps it so; a carry out of a byte (>= 0xFA, not a digit) only disturbs bytes
+     * above the first non-digit, so the lowest flag is exact. */
+    while (n - i >= 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        const uint64_t hi = ONES * 0xF0, three = ONES * 0x30;
+        uint64_t t = ((x & hi) ^ three) | (((x + ONES * 0x06) & hi) ^ three);
+        if (t) return i + ((size_t)__builtin_ctzll(t) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < n && (unsigned)(s[i] - '0') < 10) i++;
+    return i;
 }
 
-int atd_json_number_check(const char *s, size_t n)
+/* The longest JSON number at s[i] (i < n), RFC grammar: its end, or (size_t)-1 when s[i] starts
+ * none. What follows it is the caller's business. */
+static size_t number_end(const char *s, size_t n, size_t i)
 {
-    size_t i = 0, d;
-    if (i < n && s[i] == '-') i++;
-    if (i >= n) return -1;
+    size_t d;
+    if (s[i] == '-') i++;
+    if (i >= n) return (size_t)-1;
     if (s[i] == '0') {
         i++;
     } else {
-        if (!(d = digits(s, n, i))) return -1;
-        i += d;
+        d = skip_digits(s, n, i);
+        if (d == i) return (size_t)-1;
+        i = d;
     }
     if (i < n && s[i] == '.') {
-        i++;
-        if (!(d = digits(s, n, i))) return -1;
-        i += d;
+        d = skip_digits(s, n, i + 1);
+        if (d == i + 1) return (size_t)-1;
+        i = d;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (!(d = digits(s, n, i))) return -1;
-        i += d;
+        d = skip_digits(s, n, i);
+        if (d == i) return (size_t)-1;
+        i = d;
     }
-    return i == n ? 0 : -1;
+    return i;
+}
+
+int atd_json_number_check(const char *s, size_t n)
+{
+    return n > 0 && number_end(s, n, 0) == n ? 0 : -1;
 }
 
 int atd_json_number_is_integer(const char *s, size_t n)
@@ -256,6 +292,8 @@ int atd_json_number_is_integer(const char *s, size_t n)
 }
 
 /* --- the scanner ----------------------------------------------------------------------- */
+
+#define NPOS ((size_t)-1)
 
 /* Failure paths are cold: keeping them out of line keeps the hot loops small. */
 static int fail(atd_json_scanner *sc, size_t at, const char *msg) __attribute__((cold, noinline));
@@ -273,6 +311,14 @@ static int fail_end(atd_json_scanner *sc)
     return fail(sc, sc->len, "truncated JSON (unexpected end)");
 }
 
+/* A string that string_end refused at `bad` (the text's length when the text ended first). */
+static int fail_string(atd_json_scanner *sc, size_t bad) __attribute__((cold, noinline));
+static int fail_string(atd_json_scanner *sc, size_t bad)
+{
+    if (bad >= sc->len) return fail_end(sc);
+    return fail(sc, bad, "invalid string (bad escape, control character or UTF-8)");
+}
+
 static int fail_depth(atd_json_scanner *sc, size_t at) __attribute__((cold, noinline));
 static int fail_depth(atd_json_scanner *sc, size_t at)
 {
@@ -287,7 +333,7 @@ static int fail_big(atd_json_scanner *sc, size_t at) __attribute__((cold, noinli
 static int fail_big(atd_json_scanner *sc, size_t at)
 {
     /* A NUL byte makes the text no JSON at all, whatever else is wrong: say that first, as
-     * the jsmn-based reader did (it checked for NUL before counting). */
+     * the jsmn-based reader did (it looked for NUL before counting). */
     const char *nul = memchr(sc->s, 0, sc->len);
     if (nul) return fail(sc, (size_t)(nul - sc->s), "NUL byte in JSON text");
     sc->err->code = ATD_ETOOBIG;
@@ -300,238 +346,238 @@ static int fail_big(atd_json_scanner *sc, size_t at)
     return ATD_ETOOBIG;
 }
 
-/* Every value (keys too) counts against max_values: containers when they open, the others
- * once read. */
-static inline int count_value(atd_json_scanner *sc, size_t at)
-{
-    if (__builtin_expect(++sc->values > sc->max_values, 0)) return fail_big(sc, at);
-    return 0;
-}
-
 static inline int is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-/* Skips whitespace from i; returns the first other offset (or len). Compact JSON has none, so
- * the first test usually ends it. */
-static inline size_t skip_ws(const char *s, size_t len, size_t i)
+/* Skips whitespace from i; returns the first other offset (or n). */
+static inline size_t skip_ws(const char *s, size_t n, size_t i)
 {
-    while (i < len && (unsigned char)s[i] <= ' ' && is_ws((unsigned char)s[i])) i++;
+    while (i < n && (unsigned char)s[i] <= ' ' && is_ws((unsigned char)s[i])) i++;
     return i;
 }
 
-/* What may follow a number or a literal: whitespace, ',', ']', '}' or the end. */
-static inline int ends_primitive(const atd_json_scanner *sc, size_t i)
-{
-    if (i >= sc->len) return 1;
-    unsigned char c = (unsigned char)sc->s[i];
-    return c == ',' || c == '}' || c == ']' || is_ws(c);
-}
+/* The helpers below work on (text, length, offset) and return offsets, so that the loops that
+ * call them keep their position in a register; they report problems as NPOS. */
 
-/* The rest of a string from s[i] on (a byte that needs a look, or the last < 8 bytes of the
+/* The rest of a string from u[i] on (a byte that needs a look, or the last few bytes of the
  * text): escapes, UTF-8, errors. Out of line, so that the common case stays small. */
-static int scan_string_slow(atd_json_scanner *sc, atd_json_val *v, size_t i)
+static size_t string_end_slow(const unsigned char *u, size_t n, size_t i, int *esc, size_t *bad)
     __attribute__((noinline));
-static int scan_string_slow(atd_json_scanner *sc, atd_json_val *v, size_t i)
+static size_t string_end_slow(const unsigned char *u, size_t n, size_t i, int *esc, size_t *bad)
 {
-    const unsigned char *u = (const unsigned char *)sc->s;
-    size_t n = sc->len;
-    int esc = 0;
     for (;;) {
-        if (i >= n) return fail_end(sc);
+        if (i >= n) break;
         unsigned char c = u[i];
-        if (c == '"') break;
+        if (c == '"') return i;
         if (c >= 0x20 && c < 0x80 && c != '\\') {
             i = skip_plain(u, i + 1, n, 1);
             continue;
         }
         size_t k;
         if (c == '\\') {
-            esc = 1;
-            k = escape_len(sc->s, n, i);
+            *esc = 1;
+            k = escape_len((const char *)u, n, i);
         } else if (c >= 0x80) {
             k = utf8_seq(u, n, i);
         } else {
             k = 0; /* raw control character */
         }
-        if (!k) return fail(sc, i, "invalid string (bad escape, control character or UTF-8)");
+        if (!k) break;
         i = skip_plain(u, i + k, n, 1);
     }
-    v->type = ATD_JSON_STRING;
-    v->escaped = (uint8_t)esc;
-    v->end = i;
-    sc->pos = i + 1;
-    return count_value(sc, v->start - 1);
+    *bad = i;
+    return NPOS;
 }
 
-/* A string at sc->pos (its opening quote): finds the closing quote and checks the content on
- * the way (the checks of atd_json_string_check). The common case, printable ASCII without
- * escapes, never leaves this function. */
-static inline __attribute__((always_inline)) int scan_string(atd_json_scanner *sc,
-                                                             atd_json_val *v)
+/* From u[i], just past an opening quote: the offset of the closing quote, with the checks of
+ * atd_json_string_check on the way (*esc set when a backslash occurs), or NPOS and *bad. The
+ * common case, printable ASCII without escapes, stays inline. */
+static inline __attribute__((always_inline)) size_t string_end(const unsigned char *u, size_t n,
+                                                               size_t i, int *esc, size_t *bad)
 {
-    const unsigned char *u = (const unsigned char *)sc->s;
-    size_t n = sc->len, i = sc->pos + 1;
-    v->start = i;
     i = skip_plain(u, i, n, 1);
-    if (__builtin_expect(i >= n || u[i] != '"', 0)) return scan_string_slow(sc, v, i);
-    v->type = ATD_JSON_STRING;
-    v->escaped = 0;
-    v->end = i;
-    sc->pos = i + 1;
-    return count_value(sc, v->start - 1);
+    if (__builtin_expect(i < n && u[i] == '"', 1)) return i;
+    return string_end_slow(u, n, i, esc, bad);
 }
 
-static inline size_t skip_digits(const char *s, size_t n, size_t i)
-{
-    while (i < n && (unsigned)(s[i] - '0') < 10) i++;
-    return i;
-}
-
-/* A number at sc->pos ('-' or a digit), RFC grammar; what follows is checked by the caller. */
-static inline int scan_number(atd_json_scanner *sc, atd_json_val *v)
+/* A number or literal at s[i] (not whitespace, i < n): fills *v and returns its end, or NPOS
+ * with the error filled. `01`, `1.5.2`, `truex`: the value must end where the grammar says. */
+static size_t primitive_end(atd_json_scanner *sc, size_t i, atd_json_val *v)
 {
     const char *s = sc->s;
-    size_t n = sc->len, i = sc->pos, d;
-    if (s[i] == '-') i++;
-    if (i >= n) goto bad;
-    if (s[i] == '0') {
-        i++;
-    } else {
-        d = skip_digits(s, n, i);
-        if (d == i) goto bad;
-        i = d;
-    }
-    if (i < n && s[i] == '.') {
-        d = skip_digits(s, n, i + 1);
-        if (d == i + 1) goto bad;
-        i = d;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        d = skip_digits(s, n, i);
-        if (d == i) goto bad;
-        i = d;
-    }
-    v->type = ATD_JSON_NUMBER;
-    v->escaped = 0;
-    v->start = sc->pos;
-    v->end = i;
-    sc->pos = i;
-    return 0;
-bad:
-    return fail(sc, sc->pos, "invalid literal or number");
-}
-
-/* A value that is not an object or array, at sc->pos (not whitespace, not the end). */
-static inline int scan_scalar(atd_json_scanner *sc, atd_json_val *v)
-{
-    const char *s = sc->s;
-    size_t at = sc->pos;
-    unsigned char c = (unsigned char)s[at];
-    if (c == '"') return scan_string(sc, v);
+    size_t n = sc->len, e;
+    unsigned char c = (unsigned char)s[i];
     if (c == '-' || (unsigned)(c - '0') < 10) {
-        if (scan_number(sc, v) < 0) return ATD_EINVAL;
+        e = number_end(s, n, i);
+        v->type = ATD_JSON_NUMBER;
+    } else if (c == 't' && n - i >= 4 && memcmp(s + i, "true", 4) == 0) {
+        e = i + 4;
+        v->type = ATD_JSON_TRUE;
+    } else if (c == 'f' && n - i >= 5 && memcmp(s + i, "false", 5) == 0) {
+        e = i + 5;
+        v->type = ATD_JSON_FALSE;
+    } else if (c == 'n' && n - i >= 4 && memcmp(s + i, "null", 4) == 0) {
+        e = i + 4;
+        v->type = ATD_JSON_NULL;
     } else if (c == 't' || c == 'f' || c == 'n') {
-        static const char *const lit[3] = {"true", "false", "null"};
-        static const uint8_t type[3] = {ATD_JSON_TRUE, ATD_JSON_FALSE, ATD_JSON_NULL};
-        int which = c == 't' ? 0 : c == 'f' ? 1 : 2;
-        size_t ln = which == 1 ? 5 : 4;
-        if (sc->len - at < ln || memcmp(s + at, lit[which], ln) != 0)
-            return fail(sc, at, "invalid literal or number");
-        v->type = type[which];
-        v->escaped = 0;
-        v->start = at;
-        v->end = at + ln;
-        sc->pos = at + ln;
-    } else if (c == ',' || c == ']' || c == '}' || c == ':') {
-        return fail(sc, at, "expected a value");
+        e = NPOS;
     } else {
-        return fail(sc, at, "unexpected character");
+        fail(sc, i, c == ',' || c == ']' || c == '}' || c == ':' ? "expected a value"
+                                                                  : "unexpected character");
+        return NPOS;
     }
-    /* `01`, `1.5.2`, `truex`: the value must end here */
-    if (!ends_primitive(sc, sc->pos)) return fail(sc, at, "invalid literal or number");
-    return count_value(sc, at);
+    if (e == NPOS || (e < n && !(s[e] == ',' || s[e] == '}' || s[e] == ']' || is_ws((unsigned char)s[e])))) {
+        fail(sc, i, "invalid literal or number");
+        return NPOS;
+    }
+    v->escaped = 0;
+    v->start = i;
+    v->end = e;
+    return e;
 }
 
-/* An object or array at sc->pos (its bracket) at nesting level `level` (the top level is 1),
- * with everything inside it. Iterative, with the kind of each open container in a bit stack,
- * so hostile nesting costs no C stack; the states are labels because they nest freely. */
-static int scan_container(atd_json_scanner *sc, int level, atd_json_val *v)
+/* The object or array at s[i] (its bracket) at nesting level `level` (the top level is 1),
+ * with everything inside it; fills *v and returns its end, or NPOS with the error filled.
+ * Iterative, with the kind of each open container in a bit stack, so hostile nesting costs no
+ * C stack; the states are labels because they nest freely. Values count against max_values
+ * as they are met: containers when they open, the others once read. */
+static size_t container_end(atd_json_scanner *sc, int level, size_t i, atd_json_val *v)
 {
     const char *s = sc->s;
-    size_t n = sc->len, i = sc->pos, start = i;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = sc->len, start = i, bad, e;
     uint64_t is_obj[ATD_JSON_DEPTH_CAP / 64];
     int top = 0; /* containers open in this call; the innermost is top - 1 */
+    int values = sc->values, esc = 0;
     atd_json_val tmp;
-    int rc;
-    char c;
+#define INNER_IS_OBJ() (is_obj[(top - 1) >> 6] >> ((top - 1) & 63) & 1)
+#define COUNT(at)                                                                             \
+    do {                                                                                      \
+        if (++values > sc->max_values) goto too_many_at;                                      \
+        (void)(at);                                                                           \
+    } while (0)
 
 open: /* s[i] is '{' or '[' */
-    if (level + top > sc->max_depth) return fail_depth(sc, i);
-    if ((rc = count_value(sc, i)) < 0) return rc;
+    if (level + top > sc->max_depth) {
+        fail_depth(sc, i);
+        return NPOS;
+    }
+    e = i;
+    COUNT(e);
     if (s[i] == '{')
         is_obj[top >> 6] |= (uint64_t)1 << (top & 63);
     else
         is_obj[top >> 6] &= ~((uint64_t)1 << (top & 63));
     top++;
     i = skip_ws(s, n, i + 1);
-    if (i >= n) return fail_end(sc);
-    if (is_obj[(top - 1) >> 6] >> ((top - 1) & 63) & 1) {
-        if (s[i] == '}') {
-            i++;
-            goto closed;
-        }
+    if (i >= n) goto end;
+    if (INNER_IS_OBJ()) {
+        if (s[i] == '}') goto closed;
         goto key;
     }
-    if (s[i] == ']') {
-        i++;
-        goto closed;
-    }
+    if (s[i] == ']') goto closed;
     goto value;
 
 key: /* at a non-whitespace byte, where an object wants a key */
-    if (s[i] != '"') return fail(sc, i, "expected a string key");
-    sc->pos = i;
-    if ((rc = scan_string(sc, &tmp)) < 0) return rc;
-    i = skip_ws(s, n, sc->pos);
-    if (i >= n) return fail_end(sc);
-    if (s[i] != ':') return fail(sc, i, "expected ':' after a key");
+    if (s[i] != '"') {
+        fail(sc, i, "expected a string key");
+        return NPOS;
+    }
+    e = string_end(u, n, i + 1, &esc, &bad);
+    if (e == NPOS) goto bad_string;
+    COUNT(e);
+    i = skip_ws(s, n, e + 1);
+    if (i >= n) goto end;
+    if (s[i] != ':') {
+        fail(sc, i, "expected ':' after a key");
+        return NPOS;
+    }
     i = skip_ws(s, n, i + 1);
-    if (i >= n) return fail_end(sc);
+    if (i >= n) goto end;
     /* fall through */
 value: /* at a non-whitespace byte, where a value must start */
     if (s[i] == '{' || s[i] == '[') goto open;
-    sc->pos = i;
-    if ((rc = scan_scalar(sc, &tmp)) < 0) return rc;
-    i = sc->pos;
+    if (s[i] == '"') {
+        e = string_end(u, n, i + 1, &esc, &bad);
+        if (e == NPOS) goto bad_string;
+        i = e + 1;
+    } else {
+        if ((e = primitive_end(sc, i, &tmp)) == NPOS) return NPOS;
+        i = e;
+    }
+    COUNT(e);
 after: /* just past a value inside the innermost container */
     i = skip_ws(s, n, i);
-    if (i >= n) return fail_end(sc);
-    c = s[i];
-    if (is_obj[(top - 1) >> 6] >> ((top - 1) & 63) & 1) {
-        if (c == ',') {
+    if (i >= n) goto end;
+    if (INNER_IS_OBJ()) {
+        if (s[i] == ',') {
             i = skip_ws(s, n, i + 1);
-            if (i >= n) return fail_end(sc);
+            if (i >= n) goto end;
             goto key;
         }
-        if (c != '}') return fail(sc, i, "expected ',' or '}'");
+        if (s[i] != '}') {
+            fail(sc, i, "expected ',' or '}'");
+            return NPOS;
+        }
     } else {
-        if (c == ',') {
+        if (s[i] == ',') {
             i = skip_ws(s, n, i + 1);
-            if (i >= n) return fail_end(sc);
+            if (i >= n) goto end;
             goto value;
         }
-        if (c != ']') return fail(sc, i, "expected ',' or ']'");
+        if (s[i] != ']') {
+            fail(sc, i, "expected ',' or ']'");
+            return NPOS;
+        }
     }
+closed: /* at the closing bracket of the innermost container */
     i++;
-closed: /* just past the closing bracket of the innermost container */
     if (--top > 0) goto after;
+#undef INNER_IS_OBJ
+#undef COUNT
+    sc->values = values;
     v->type = s[start] == '{' ? ATD_JSON_OBJECT : ATD_JSON_ARRAY;
     v->escaped = 0;
     v->start = start;
     v->end = i;
-    sc->pos = i;
-    return 0;
+    return i;
+
+end:
+    fail_end(sc);
+    return NPOS;
+bad_string:
+    fail_string(sc, bad);
+    return NPOS;
+too_many_at:
+    fail_big(sc, e);
+    return NPOS;
+}
+
+/* Any value at s[i] (not whitespace, i < n) at nesting level `level`: its end, or NPOS. */
+static size_t value_end(atd_json_scanner *sc, int level, size_t i, atd_json_val *v)
+{
+    const unsigned char *u = (const unsigned char *)sc->s;
+    size_t e, bad;
+    if (u[i] == '{' || u[i] == '[') return container_end(sc, level, i, v);
+    if (u[i] == '"') {
+        int esc = 0;
+        e = string_end(u, sc->len, i + 1, &esc, &bad);
+        if (e == NPOS) {
+            fail_string(sc, bad);
+            return NPOS;
+        }
+        v->type = ATD_JSON_STRING;
+        v->escaped = (uint8_t)esc;
+        v->start = i + 1;
+        v->end = e;
+        e++;
+    } else if ((e = primitive_end(sc, i, v)) == NPOS) {
+        return NPOS;
+    }
+    if (++sc->values > sc->max_values) {
+        fail_big(sc, i);
+        return NPOS;
+    }
+    return e;
 }
 
 void atd_json_scan_init(atd_json_scanner *sc, const char *text, size_t len, int max_values,
@@ -543,7 +589,6 @@ void atd_json_scan_init(atd_json_scanner *sc, const char *text, size_t len, int 
     sc->values = 0;
     sc->max_values = max_values < 1 ? 1 : max_values;
     sc->max_depth = max_depth < 1 ? 1 : max_depth > ATD_JSON_DEPTH_CAP ? ATD_JSON_DEPTH_CAP : max_depth;
-    sc->in_object = 0;
     sc->err = err;
     err->code = 0;
     err->offset = 0;
@@ -559,85 +604,14 @@ static int scan_start(atd_json_scanner *sc)
     return 0;
 }
 
-/* A value inside the top-level object (nesting level 2). */
-static int scan_inner(atd_json_scanner *sc, int level, atd_json_val *v)
-{
-    char c = sc->s[sc->pos];
-    if (c == '{' || c == '[') return scan_container(sc, level, v);
-    return scan_scalar(sc, v);
-}
-
 int atd_json_scan_value(atd_json_scanner *sc, atd_json_val *v)
 {
     int rc = scan_start(sc);
     if (rc < 0) return rc;
-    return scan_inner(sc, 1, v);
-}
-
-int atd_json_scan_object_begin(atd_json_scanner *sc)
-{
-    int rc = scan_start(sc);
-    if (rc < 0) return rc;
-    if (sc->s[sc->pos] != '{') return fail(sc, sc->pos, "expected a JSON object");
-    if ((rc = count_value(sc, sc->pos)) < 0) return rc;
-    sc->pos++;
-    sc->in_object = 2;
+    size_t e = value_end(sc, 1, sc->pos, v);
+    if (e == NPOS) return sc->err->code;
+    sc->pos = e;
     return 0;
-}
-
-int atd_json_scan_member(atd_json_scanner *sc, atd_json_val *key, atd_json_val *val)
-{
-    /* Compact JSON (no whitespace between tokens) takes the first test at each step; the
-     * general case goes through skip_ws. */
-    const char *s = sc->s;
-    size_t n = sc->len, i = sc->pos;
-    if (sc->in_object == 1 && i < n && s[i] == ',') {
-        i++;
-    } else {
-        if (!sc->in_object) return 0;
-        i = skip_ws(s, n, i);
-        if (i >= n) return fail_end(sc);
-        if (s[i] == '}') {
-            sc->pos = i + 1;
-            sc->in_object = 0;
-            return 0;
-        }
-        if (sc->in_object == 1) {
-            if (s[i] != ',') return fail(sc, i, "expected ',' or '}'");
-            i++;
-        }
-    }
-    if (!(i < n && s[i] == '"')) {
-        i = skip_ws(s, n, i);
-        if (i >= n) return fail_end(sc);
-        if (s[i] != '"') return fail(sc, i, "expected a string key");
-    }
-    sc->pos = i;
-    int rc = scan_string(sc, key);
-    if (rc < 0) return rc;
-    i = sc->pos;
-    if (i < n && s[i] == ':') {
-        i++;
-    } else {
-        i = skip_ws(s, n, i);
-        if (i >= n) return fail_end(sc);
-        if (s[i] != ':') return fail(sc, i, "expected ':' after a key");
-        i++;
-    }
-    if (!(i < n && (unsigned char)s[i] > ' ')) {
-        i = skip_ws(s, n, i);
-        if (i >= n) return fail_end(sc);
-    }
-    sc->pos = i;
-    if (s[i] == '"')
-        rc = scan_string(sc, val);
-    else if (s[i] == '{' || s[i] == '[')
-        rc = scan_container(sc, 2, val);
-    else
-        rc = scan_scalar(sc, val);
-    if (rc < 0) return rc;
-    sc->in_object = 1;
-    return 1;
 }
 
 int atd_json_scan_end(atd_json_scanner *sc)
@@ -645,6 +619,107 @@ int atd_json_scan_end(atd_json_scanner *sc)
     sc->pos = skip_ws(sc->s, sc->len, sc->pos);
     if (sc->pos != sc->len) return fail(sc, sc->pos, "unexpected data after the JSON value");
     return 0;
+}
+
+int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
+                         atd_json_val *vals, uint64_t *seen)
+{
+    int rc = scan_start(sc);
+    if (rc < 0) return rc;
+    const char *s = sc->s;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = sc->len, i = sc->pos, ks, ke, bad;
+    uint64_t got = 0;
+    int values = sc->values, max_values = sc->max_values; /* kept in sync around value_end */
+    if (s[i] != '{') return fail(sc, i, "expected a JSON object");
+    if (++values > max_values) return fail_big(sc, i);
+    /* Compact JSON (no whitespace between tokens) passes the first test at each step; the
+     * general case goes through skip_ws. */
+    i = skip_ws(s, n, i + 1);
+    if (i >= n) return fail_end(sc);
+    if (s[i] == '}') {
+        i++;
+        goto closed;
+    }
+    for (;;) {
+        /* "key" */
+        if (s[i] != '"') return fail(sc, i, "expected a string key");
+        int kesc = 0;
+        ks = i + 1;
+        ke = string_end(u, n, ks, &kesc, &bad);
+        if (ke == NPOS) return fail_string(sc, bad);
+        if (++values > max_values) return fail_big(sc, ke);
+        i = ke + 1;
+        /* : */
+        if (__builtin_expect(!(i < n && s[i] == ':'), 0)) {
+            i = skip_ws(s, n, i);
+            if (i >= n) return fail_end(sc);
+            if (s[i] != ':') return fail(sc, i, "expected ':' after a key");
+        }
+        i++;
+        if (__builtin_expect(!(i < n && u[i] > ' '), 0)) {
+            i = skip_ws(s, n, i);
+            if (i >= n) return fail_end(sc);
+        }
+        /* value */
+        atd_json_val v;
+        if (s[i] == '"') {
+            int esc = 0;
+            size_t e = string_end(u, n, i + 1, &esc, &bad);
+            if (e == NPOS) return fail_string(sc, bad);
+            v.type = ATD_JSON_STRING;
+            v.escaped = (uint8_t)esc;
+            v.start = i + 1;
+            v.end = e;
+            if (++values > max_values) return fail_big(sc, e);
+            i = e + 1;
+        } else {
+            sc->values = values;
+            size_t e = value_end(sc, 2, i, &v);
+            if (e == NPOS) return sc->err->code;
+            values = sc->values;
+            i = e;
+        }
+        /* the key, unescaped when it has to be: where does the value go? */
+        int f;
+        if (!kesc) {
+            f = ke - ks <= ATD_JSON_KEY_MAX ? slot(s + ks, ke - ks, arg) : -1;
+        } else if (ke - ks <= 6 * ATD_JSON_KEY_MAX) {
+            /* a longer escaped key decodes to more than ATD_JSON_KEY_MAX bytes (at most 6
+             * bytes of text per decoded byte) */
+            char kbuf[6 * ATD_JSON_KEY_MAX];
+            size_t kn = atd_json_string_unescape(s + ks, ke - ks, kbuf);
+            f = kn <= ATD_JSON_KEY_MAX ? slot(kbuf, kn, arg) : -1;
+        } else {
+            f = -1;
+        }
+        if (f >= 0 && f < 64) {
+            vals[f] = v;
+            got |= (uint64_t)1 << f;
+        }
+        /* , or } */
+        if (__builtin_expect(i < n && s[i] == ',', 1)) {
+            i++;
+        } else {
+            i = skip_ws(s, n, i);
+            if (i >= n) return fail_end(sc);
+            if (s[i] == '}') {
+                i++;
+                break;
+            }
+            if (s[i] != ',') return fail(sc, i, "expected ',' or '}'");
+            i++;
+        }
+        if (__builtin_expect(!(i < n && s[i] == '"'), 0)) {
+            i = skip_ws(s, n, i);
+            if (i >= n) return fail_end(sc);
+        }
+    }
+closed:
+    sc->pos = i;
+    sc->values = values;
+    *seen = got;
+    return atd_json_scan_end(sc);
 }
 
 int atd_json_validate(const char *text, size_t len, int max_values, int max_depth,

@@ -43,37 +43,72 @@ static void test_invalid_documents(void)
     }
 }
 
+/* Slots for test_tokens: "a" → 0, "b\n" → 1, "c" → 2, "dup" → 3, others dropped; counts calls. */
+static int slot_calls;
+static int test_slot(const char *k, size_t n, void *arg)
+{
+    CHECK(arg == &slot_calls);
+    slot_calls++;
+    if (n == 1 && k[0] == 'a') return 0;
+    if (n == 2 && memcmp(k, "b\n", 2) == 0) return 1;
+    if (n == 1 && k[0] == 'c') return 2;
+    if (n == 3 && memcmp(k, "dup", 3) == 0) return 3;
+    return -1;
+}
+
 static void test_tokens(void)
 {
     const char *s = "{\"a\":[1,{\"x\":null}],\"b\\n\":\"v\",\"c\":{}}";
     atd_json_scanner sc;
     atd_json_error e;
-    atd_json_val k, v;
+    atd_json_val k, v, vals[4];
+    uint64_t seen = 99;
     /* values: {  "a"  [  1  {  "x"  null  "b\n"  "v"  "c"  {} */
     atd_json_scan_init(&sc, s, strlen(s), 100, 8, &e);
-    CHECK_EQ_INT(atd_json_scan_object_begin(&sc), 0);
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
-    CHECK_EQ_INT(k.type, ATD_JSON_STRING);
-    CHECK_EQ_INT(k.escaped, 0);
-    CHECK(k.end - k.start == 1 && s[k.start] == 'a');
-    CHECK_EQ_INT(v.type, ATD_JSON_ARRAY);
-    /* nested values are validated and skipped; the span is the whole array */
-    CHECK(v.end - v.start == strlen("[1,{\"x\":null}]"));
-    CHECK(memcmp(s + v.start, "[1,{\"x\":null}]", v.end - v.start) == 0);
-    CHECK_EQ_INT(sc.values, 7);
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
-    CHECK_EQ_INT(k.escaped, 1);
-    CHECK(memcmp(s + k.start, "b\\n", 3) == 0 && k.end - k.start == 3);
-    CHECK_EQ_INT(v.type, ATD_JSON_STRING);
-    CHECK_EQ_INT(v.escaped, 0);
-    CHECK(v.end - v.start == 1 && s[v.start] == 'v');
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
-    CHECK_EQ_INT(v.type, ATD_JSON_OBJECT);
-    CHECK(v.end - v.start == 2);
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 0); /* the closing '}' */
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 0); /* and stays closed */
-    CHECK_EQ_INT(atd_json_scan_end(&sc), 0);
+    slot_calls = 0;
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), 0);
+    CHECK_EQ_INT(slot_calls, 3); /* top-level keys only; "x" is nested */
+    CHECK(seen == 7);
     CHECK_EQ_INT(sc.values, 11);
+    CHECK(sc.pos == strlen(s));
+    CHECK_EQ_INT(vals[0].type, ATD_JSON_ARRAY);
+    /* nested values are validated and skipped; the span is the whole array */
+    CHECK(vals[0].end - vals[0].start == strlen("[1,{\"x\":null}]"));
+    CHECK(memcmp(s + vals[0].start, "[1,{\"x\":null}]", vals[0].end - vals[0].start) == 0);
+    /* the escaped key was unescaped for the lookup; the value is a plain string */
+    CHECK_EQ_INT(vals[1].type, ATD_JSON_STRING);
+    CHECK_EQ_INT(vals[1].escaped, 0);
+    CHECK(vals[1].end - vals[1].start == 1 && s[vals[1].start] == 'v');
+    CHECK_EQ_INT(vals[2].type, ATD_JSON_OBJECT);
+    CHECK(vals[2].end - vals[2].start == 2);
+    /* the last duplicate wins, also with whitespace everywhere; escaped values are flagged */
+    const char *d = " {\r\n\"dup\" : 1 ,\t\"dup\" : \"x\\ty\" , \"\\u0064up\":\"z\\\\\" }\n";
+    atd_json_scan_init(&sc, d, strlen(d), 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), 0);
+    CHECK(seen == 8);
+    CHECK_EQ_INT(vals[3].type, ATD_JSON_STRING);
+    CHECK_EQ_INT(vals[3].escaped, 1);
+    CHECK(memcmp(d + vals[3].start, "z\\\\", 3) == 0 && vals[3].end - vals[3].start == 3);
+    /* an empty object, and keys too long for a slot (never passed to slot()) */
+    char longkey[300];
+    int ln = sprintf(longkey, "{\"%070d\":1,\"", 0);
+    for (int i = 0; i < 70; i++) ln += sprintf(longkey + ln, "\\u0061");
+    ln += sprintf(longkey + ln, "\":2}");
+    slot_calls = 0;
+    atd_json_scan_init(&sc, longkey, (size_t)ln, 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), 0);
+    CHECK_EQ_INT(slot_calls, 0);
+    CHECK(seen == 0);
+    atd_json_scan_init(&sc, " {} ", 4, 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), 0);
+    CHECK(seen == 0);
+    /* not an object, or more after it */
+    atd_json_scan_init(&sc, "[1]", 3, 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), ATD_EINVAL);
+    atd_json_scan_init(&sc, "{} {}", 5, 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), ATD_EINVAL);
+    CHECK(strstr(e.message, "after the JSON value") != NULL);
+
     /* the same document as one value */
     atd_json_scan_init(&sc, s, strlen(s), 100, 8, &e);
     CHECK_EQ_INT(atd_json_scan_value(&sc, &v), 0);
@@ -87,12 +122,15 @@ static void test_tokens(void)
     CHECK_EQ_INT(v.type, ATD_JSON_NUMBER);
     CHECK(v.start == 1 && v.end == 7);
     CHECK_EQ_INT(atd_json_scan_end(&sc), 0);
+    const char *str = "\"a\\u00e9\"";
+    atd_json_scan_init(&sc, str, strlen(str), 100, 8, &e);
+    CHECK_EQ_INT(atd_json_scan_value(&sc, &k), 0);
+    CHECK_EQ_INT(k.type, ATD_JSON_STRING);
+    CHECK_EQ_INT(k.escaped, 1);
+    CHECK(k.start == 1 && k.end == strlen(str) - 1);
     const char *bad = "{\"a\":1 \"b\":2}";
     atd_json_scan_init(&sc, bad, strlen(bad), 100, 8, &e);
-    CHECK_EQ_INT(atd_json_scan_object_begin(&sc), 0);
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), 1);
-    CHECK_EQ_INT(v.type, ATD_JSON_NUMBER);
-    CHECK_EQ_INT(atd_json_scan_member(&sc, &k, &v), ATD_EINVAL);
+    CHECK_EQ_INT(atd_json_scan_object(&sc, test_slot, &slot_calls, vals, &seen), ATD_EINVAL);
     CHECK_EQ_INT(e.code, ATD_EINVAL);
     CHECK_EQ_INT(e.offset, 7);
     CHECK(strstr(e.message, "byte 7") != NULL);
