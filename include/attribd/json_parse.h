@@ -4,11 +4,11 @@
  * it goes: exact literals (`true` / `false` / `null`), numbers as the RFC writes them, strings
  * with valid escapes, no raw control character and valid UTF-8 (surrogate escapes correctly
  * paired), only JSON whitespace between tokens, nothing after the value. It builds no tree:
- * the caller asks for the next value (or, in an object, the next key and value) and gets its
- * type and its span in the text; nested objects and arrays are validated and skipped over.
- * That is what the event parser needs (one flat object whose few known keys are kept), and it
- * is several times cheaper than tokenizing first and walking the tokens afterwards
- * (docs/events.md has the numbers).
+ * for a top-level value the caller gets its type and span in the text; for a top-level object,
+ * the type and span of the value of each key it asks for (atd_json_scan_object); nested
+ * objects and arrays are validated and skipped over. That is what the event parser needs (one
+ * flat object whose few known keys are kept), and it is several times cheaper than
+ * tokenizing first and walking the tokens afterwards (docs/events.md has the numbers).
  *
  * The helpers for single values (string check/unescape, number check) are public too: the
  * event parser, the HTTP layer and tests use them. */
@@ -59,7 +59,7 @@ typedef struct atd_json_scanner {
     atd_json_error *err;
 } atd_json_scanner;
 
-/* Prepares a scan of text[0..len). max_values: limit on values, keys included (more → 
+/* Prepares a scan of text[0..len). max_values: limit on values, keys included (more →
  * ATD_ETOOBIG); max_depth: limit on nesting of objects/arrays (the top level is depth 1;
  * clamped to [1, ATD_JSON_DEPTH_CAP]). err receives the reason of the first failure and must
  * live as long as the scanner. */
@@ -74,7 +74,8 @@ int atd_json_scan_value(atd_json_scanner *sc, atd_json_val *v);
 int atd_json_scan_end(atd_json_scanner *sc);
 
 /* Where the value of `key` (n bytes, unescaped, not NUL-terminated, valid only during the
- * call) goes: a slot 0..63, or -1 to drop it. arg is the one given to atd_json_scan_object. */
+ * call) goes: a slot 0..63, or -1 (or anything else) to drop it. arg is the one given to
+ * atd_json_scan_object. */
 typedef int (*atd_json_slot_fn)(const char *key, size_t n, void *arg);
 #define ATD_JSON_KEY_MAX 64 /* longer keys (after unescaping) are dropped without a slot() call */
 

@@ -502,6 +502,7 @@ value: /* at a non-whitespace byte, where a value must start */
         i = e + 1;
     } else {
         if ((e = primitive_end(sc, i, &tmp)) == NPOS) return NPOS;
+        if (e >= n) goto end; /* truncated: say so before counting (see value_end) */
         i = e;
     }
     COUNT(e);
@@ -571,6 +572,12 @@ static size_t value_end(atd_json_scanner *sc, int level, size_t i, atd_json_val 
         v->end = e;
         e++;
     } else if ((e = primitive_end(sc, i, v)) == NPOS) {
+        return NPOS;
+    } else if (level > 1 && e >= sc->len) {
+        /* a number or literal that ends the text inside a container: the text is truncated,
+         * and that is what is said even when this value would also be one too many (the
+         * jsmn-based reader answered so, and it is the more useful of the two) */
+        fail_end(sc);
         return NPOS;
     }
     if (++sc->values > sc->max_values) {

@@ -150,6 +150,11 @@ static void test_tokens(void)
     CHECK_EQ_INT(atd_json_validate(big, (size_t)n, 1000, 8, &e), ATD_ETOOBIG);
     CHECK_EQ_INT(e.code, ATD_ETOOBIG);
     CHECK(strstr(e.message, "1000") != NULL);
+    /* a number that ends the text inside an array is truncation, even as one value too many */
+    CHECK_EQ_INT(atd_json_validate("[1,1,1,1", 8, 4, 8, &e), ATD_EINVAL);
+    CHECK(strstr(e.message, "truncated") != NULL);
+    CHECK_EQ_INT(atd_json_validate("[1,1,1,1]", 9, 4, 8, &e), ATD_ETOOBIG);
+    CHECK_EQ_INT(atd_json_validate("[1,1,1,\"a\"", 10, 4, 8, &e), ATD_ETOOBIG);
     /* a NUL byte is reported as such even when the text is also too big */
     big[n - 1] = 0;
     CHECK_EQ_INT(atd_json_validate(big, (size_t)n, 500, 8, &e), ATD_EINVAL);
