@@ -90,7 +90,7 @@ static void test_tokens(void)
     CHECK_EQ_INT(vals[3].escaped, 1);
     CHECK(memcmp(d + vals[3].start, "z\\\\", 3) == 0 && vals[3].end - vals[3].start == 3);
     /* an empty object, and keys too long for a slot (never passed to slot()) */
-    char longkey[300];
+    char longkey[600];
     int ln = sprintf(longkey, "{\"%070d\":1,\"", 0);
     for (int i = 0; i < 70; i++) ln += sprintf(longkey + ln, "\\u0061");
     ln += sprintf(longkey + ln, "\":2}");
