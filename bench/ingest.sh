@@ -67,7 +67,9 @@ apps:
   bench.app:
     sdk_key: "bench-key"
 EOF
-"$BUILD/attribd" serve --config "$TMP/attribd.yaml" >"$TMP/attribd.out" 2>&1 &
+# --role ingest: the HTTP ingest alone, like nginx (the attribution service would share the
+# same 2 cores; its speed is bench/replay.sh's business)
+"$BUILD/attribd" serve --role ingest --config "$TMP/attribd.yaml" >"$TMP/attribd.out" 2>&1 &
 APID=$!
 PIDS+=("$APID")
 wait_port "$APORT"

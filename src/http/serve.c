@@ -35,7 +35,7 @@ typedef struct atd_serve_env {
 
 /* A service of the serve process. Started in table order, stopped in reverse order. */
 typedef struct atd_service {
-    const char *name;
+    const char *name; /* also its role: `serve --role NAME` runs only this one */
     int (*start)(atd_serve_env *env, void **state); /* 0 or a negative error */
     void (*stop)(void *state);
     void (*config_changed)(void *state); /* optional: after a SIGHUP reload */
@@ -135,7 +135,7 @@ static void http_config_changed(void *state) { atd_http_server_config_changed(st
  * first to stop, so nothing is acknowledged while the rest shuts down. */
 static const atd_service services[] = {
     {"attribution", attribution_start, attribution_stop, NULL},
-    {"http", http_start, http_stop, http_config_changed},
+    {"ingest", http_start, http_stop, http_config_changed},
 };
 #define N_SERVICES (sizeof services / sizeof services[0])
 
@@ -175,9 +175,11 @@ static double gauge_log_unsynced(void *ud)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: attribd serve --config FILE [--listen ADDR] [--data-dir DIR]\n"
+            "usage: attribd serve --config FILE [--listen ADDR] [--data-dir DIR] [--role ROLE]\n"
             "\n"
             "Runs the HTTP ingest server and the services on one data folder.\n"
+            "  --role ROLE      all (default), ingest (HTTP only: events into the log) or\n"
+            "                   attribution (events → engine → results, no HTTP)\n"
             "  --config FILE    the YAML config (required); SIGHUP reloads it\n"
             "  --listen ADDR    host:port to listen on (default: server.listen)\n"
             "  --data-dir DIR   the data folder (default: server.data_dir); the log is DIR/log\n"
@@ -210,9 +212,10 @@ int atd_cmd_serve(int argc, char **argv)
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"listen", required_argument, NULL, 'l'},
                                          {"data-dir", required_argument, NULL, 'd'},
+                                         {"role", required_argument, NULL, 'r'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *config_path = NULL, *listen_arg = NULL, *data_arg = NULL;
+    const char *config_path = NULL, *listen_arg = NULL, *data_arg = NULL, *role = "all";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:l:d:h", opts, NULL)) != -1) {
@@ -220,12 +223,19 @@ int atd_cmd_serve(int argc, char **argv)
         case 'c': config_path = optarg; break;
         case 'l': listen_arg = optarg; break;
         case 'd': data_arg = optarg; break;
+        case 'r': role = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     if (!config_path || optind < argc) {
         usage(stderr);
+        return 2;
+    }
+    int role_known = !strcmp(role, "all");
+    for (size_t i = 0; i < N_SERVICES; i++) role_known |= !strcmp(role, services[i].name);
+    if (!role_known) {
+        fprintf(stderr, "attribd serve: unknown role '%s' (all, ingest or attribution)\n", role);
         return 2;
     }
 
@@ -295,6 +305,7 @@ int atd_cmd_serve(int argc, char **argv)
     size_t started = 0;
     int status = 0;
     for (; started < N_SERVICES; started++) {
+        if (strcmp(role, "all") && strcmp(role, services[started].name)) continue;
         int src = services[started].start(&env, &state[started]);
         if (src != 0) {
             fprintf(stderr, "attribd serve: service %s failed to start: %s\n",
@@ -304,9 +315,10 @@ int atd_cmd_serve(int argc, char **argv)
         }
     }
     if (status == 0) {
-        atd_http_server *srv = state[N_SERVICES - 1];
-        print_banner(cfg, listen, atd_http_server_port(srv), cfg->server.threads, data_dir);
-        ATD_INFO("serve: started (pid %d)", (int)getpid());
+        atd_http_server *srv = state[N_SERVICES - 1]; /* NULL without the ingest role */
+        if (srv)
+            print_banner(cfg, listen, atd_http_server_port(srv), cfg->server.threads, data_dir);
+        ATD_INFO("serve: started (pid %d, role %s)", (int)getpid(), role);
         for (;;) {
             int sig = 0;
             if (sigwait(&sigs, &sig) != 0) continue;
@@ -318,7 +330,8 @@ int atd_cmd_serve(int argc, char **argv)
                 }
                 atd_config_set_current(fresh);
                 for (size_t i = 0; i < started; i++)
-                    if (services[i].config_changed) services[i].config_changed(state[i]);
+                    if (state[i] && services[i].config_changed)
+                        services[i].config_changed(state[i]);
                 ATD_INFO("config reloaded from %s", config_path);
                 continue;
             }
@@ -328,7 +341,7 @@ int atd_cmd_serve(int argc, char **argv)
     }
     while (started > 0) {
         started--;
-        services[started].stop(state[started]);
+        if (state[started]) services[started].stop(state[started]);
     }
     atd_metrics_gauge_remove(gauge_log_bytes, log);
     for (int p = 0; p < parts; p++) {

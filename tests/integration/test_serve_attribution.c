@@ -147,6 +147,49 @@ static void test_results_topic_after_restart(void)
     atd_log_close(log);
 }
 
+/* --role ingest logs events without deciding them; --role attribution (no HTTP) decides them. */
+static void test_roles(void)
+{
+    test_server R;
+    ts_init(&R, "serve-roles", CONFIG);
+    R.port = atd_test_free_port();
+    snprintf(R.base, sizeof R.base, "http://127.0.0.1:%d", R.port);
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", R.port);
+    char *ingest[] = {"attribd", "serve", "--role", "ingest", "--config", R.config,
+                      "--listen", listen, "--data-dir", R.data, NULL};
+    R.pid = atd_test_spawn(ingest, R.logfile);
+    CHECK_EQ_INT(atd_test_wait_port(R.port, 10000), 0);
+    http_resp r;
+    CHECK_EQ_INT(ts_post(&R, "/v1/events/com.e2e.app", "{\"type\":\"install\",\"device_id\":\"x\"}",
+                         KEY, &r),
+                 200);
+    CHECK_EQ_INT(ts_get(&R, "/v1/conversion/com.e2e.app/x", KEY, &r), 503); /* no engine here */
+    CHECK_EQ_INT(ts_stop(&R, SIGTERM), 0);
+    char kvdir[4200];
+    snprintf(kvdir, sizeof kvdir, "%s/kv", R.data);
+    CHECK(access(kvdir, F_OK) != 0); /* nothing was decided */
+
+    char *attribution[] = {"attribd", "serve", "--role", "attribution", "--config", R.config,
+                           "--data-dir", R.data, NULL};
+    char logdir[4200];
+    snprintf(logdir, sizeof logdir, "%s/log", R.data);
+    /* no HTTP to ask: run it, stop it, look at `results`; again (longer) until it is there */
+    uint64_t start, end = 0, durable;
+    for (int round = 1; round <= 10 && end == 0; round++) {
+        R.pid = atd_test_spawn(attribution, R.logfile);
+        usleep(200000 * round);
+        CHECK_EQ_INT(ts_stop(&R, SIGTERM), 0);
+        atd_log_options lo = {.dir = logdir};
+        atd_log *log;
+        CHECK_EQ_INT(atd_log_open("file", &lo, &log), 0);
+        atd_log_offsets(log, ATD_TOPIC_RESULTS, 0, &start, &end, &durable);
+        atd_log_close(log);
+    }
+    CHECK_EQ_INT(end, 1);
+    ts_free(&R);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -154,6 +197,7 @@ int main(void)
     if (ts_start(&S) != 0) return 1;
     RUN(test_attribution_flow);
     RUN(test_results_topic_after_restart);
+    RUN(test_roles);
     ts_free(&S);
     curl_global_cleanup();
     return atd_test_done();
