@@ -111,6 +111,9 @@ void atd_engine_set_kv_expiry(atd_engine *e, int on);
 void atd_engine_batch_begin(atd_engine *e);
 int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn);
 void atd_engine_batch_discard(atd_engine *e);
+/* Memory the current batch holds (cached keys and values, the cache's table), in bytes: a
+ * caller with big batches (replay) ends the batch when this passes its budget. */
+size_t atd_engine_batch_bytes(const atd_engine *e);
 
 /* The current state of a device for the SDK conversion data (issue: GET /v1/conversion):
  * fills *out with event_type ATD_RES_INSTALL, install_ts and the acquisition attribution.

@@ -3,7 +3,7 @@
  * at exit unless --state keeps it).
  *
  * Throughput: events are processed in batches inside one LMDB write transaction (no fsync:
- * the store is scratch), with the engine's write-behind cache, one arena reset per batch, and
+ * the store is scratch), with the engine's write-behind cache, one arena reset per event, and
  * the output gathered in one buffer written in big chunks. */
 #include <errno.h>
 #include <ftw.h>
@@ -22,10 +22,13 @@
 #include "attribd/kv.h"
 #include "tools/commands.h"
 
-/* Events per write transaction: big batches let the engine's write-behind cache absorb the
- * many reads and writes of one device's journey, and amortize LMDB's copy-on-write of every
- * page a transaction touches. */
-#define BATCH_EVENTS 65536
+/* A batch (one write transaction) ends when the engine's write-behind cache holds this much
+ * memory, not after a fixed number of events: the state's keys (advertising ids, ips, device
+ * ids) are spread all over the B-tree, so every flush copies (copy-on-write) nearly every page
+ * of the store, whatever the batch size. Few big flushes, in key order, write each page once
+ * for many events; between flushes reads and writes of a device's journey stay in memory. */
+#define CACHE_MB_DEFAULT 4096
+#define PROGRESS_EVERY 65536 /* events between looks at the clock for progress lines */
 /* The kv key holding the next seq, so that a run continuing a --state store keeps seq
  * increasing (the engine ties touches to their seq). */
 #define SEQ_KEY "\x01replay/next_seq"
@@ -79,7 +82,9 @@ typedef struct replay {
     atd_kv_txn *txn;
     atd_arena arena;
     atd_buf outbuf;
-    uint64_t line_no, valid, rejected, results, in_batch, batch_max;
+    uint64_t line_no, valid, rejected, results, in_batch;
+    uint64_t batch_max;  /* events per batch (hidden --batch), 0: by memory */
+    size_t cache_bytes;  /* memory budget of a batch when batch_max is 0 */
     uint64_t seq0; /* seq of the first event of this run */
     int64_t start_ms, last_progress_ms;
     int failed;
@@ -117,6 +122,11 @@ static int batch_end(replay *r)
     r->in_batch = 0;
     if (out_flush(r) < 0) return -1;
     atd_arena_reset(&r->arena);
+    return 0;
+}
+
+static void progress(replay *r)
+{
     int64_t now = atd_mono_ms();
     if (now - r->last_progress_ms >= 1000) {
         double secs = (double)(now - r->start_ms) / 1000.0;
@@ -125,7 +135,6 @@ static int batch_end(replay *r)
                 (unsigned long long)r->rejected, secs > 0 ? (double)r->valid / secs : 0.0);
         r->last_progress_ms = now;
     }
-    return 0;
 }
 
 static int batch_begin(replay *r)
@@ -183,7 +192,15 @@ static int do_line(replay *r, const char *line, size_t n)
         atd_buf_putc(&r->outbuf, '\n');
         r->results++;
     }
-    if (++r->in_batch >= r->batch_max && batch_end(r) < 0) return -1;
+    /* the event, its result and the engine's scratch live in the arena; the batch cache
+     * holds its own copies of what it keeps */
+    atd_arena_reset(&r->arena);
+    ++r->in_batch;
+    if (r->batch_max ? r->in_batch >= r->batch_max
+                     : atd_engine_batch_bytes(r->eng) >= r->cache_bytes) {
+        if (batch_end(r) < 0) return -1;
+    }
+    if (r->valid % PROGRESS_EVERY == 0) progress(r);
     if (r->outbuf.n >= OUT_FLUSH && out_flush(r) < 0) return -1;
     return 0;
 }
@@ -240,7 +257,8 @@ static int run_input(replay *r, FILE *in)
 
 int atd_cmd_replay(int argc, char **argv)
 {
-    const char *config = NULL, *input = "-", *output = "-", *state = NULL, *batch = NULL;
+    const char *config = NULL, *input = "-", *output = "-", *state = NULL, *batch = NULL,
+               *cache_mb = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -252,6 +270,7 @@ int atd_cmd_replay(int argc, char **argv)
                            : !strcmp(a, "--output") ? &output
                            : !strcmp(a, "--state")  ? &state
                            : !strcmp(a, "--batch")  ? &batch /* hidden: for benchmarks */
+                           : !strcmp(a, "--cache-mb") ? &cache_mb /* hidden: batch memory */
                                                     : NULL;
         if (!dst) {
             fprintf(stderr, "attribd replay: unknown option '%s'\n", a);
@@ -330,8 +349,10 @@ int atd_cmd_replay(int argc, char **argv)
     r.eng = atd_engine_new(r.kv);
     if (!r.eng) goto done;
     atd_engine_set_kv_expiry(r.eng, 0); /* a scratch store: nothing to reclaim */
-    r.batch_max = batch ? strtoull(batch, NULL, 10) : BATCH_EVENTS;
-    if (r.batch_max < 1) r.batch_max = 1;
+    r.batch_max = batch ? strtoull(batch, NULL, 10) : 0;
+    if (batch && r.batch_max < 1) r.batch_max = 1;
+    r.cache_bytes = (size_t)(cache_mb ? strtoull(cache_mb, NULL, 10) : CACHE_MB_DEFAULT) << 20;
+    if (r.cache_bytes < (1u << 20)) r.cache_bytes = 1u << 20;
     {
         /* a continued store: go on from its seq */
         atd_kv_txn *t;
@@ -342,8 +363,8 @@ int atd_cmd_replay(int argc, char **argv)
             atd_kv_txn_abort(t);
         }
     }
-    /* one big block kept across batches: no malloc/munmap (and page faults) per batch */
-    atd_arena_init(&r.arena, 64 << 20);
+    /* reset after every event: one block that stays in the CPU caches */
+    atd_arena_init(&r.arena, 1 << 20);
     atd_buf_init(&r.outbuf);
     atd_buf_reserve(&r.outbuf, OUT_FLUSH + 65536);
     r.start_ms = r.last_progress_ms = atd_mono_ms();
