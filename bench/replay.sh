@@ -3,10 +3,10 @@
 #
 #   bench/replay.sh [BIN] [DEVICES...]      (default: build/attribd, 1000000 20000000)
 #
-# For each device count, `attribd gen` writes a synthetic stream (per device: ~4 touches,
+# For each device count, `attribd gen` pipes a synthetic stream (per device: ~4 touches,
 # 75% of devices attributed, 15% without advertising id, 10% with a retargeting click, an
-# install, ~2 sessions, ~1 in-app event; 100k journeys interleaved) to a file, then
-# `attribd replay` runs it with results to /dev/null and its store kept (--state) to measure
+# install, ~2 sessions, ~1 in-app event; 100k journeys interleaved) into
+# `attribd replay` (a 20 M-device stream would be a ~40 GB file), which runs it with results to /dev/null and its store kept (--state) to measure
 # it. The events/s figure is replay's own (wall clock of the run, parse + engine + LMDB +
 # JSON output); user+sys CPU seconds are printed too, as the machine may be shared.
 # Env: ATD_BENCH_DIR (scratch folder, default /tmp/attribd-bench), ATD_BENCH_KEEP=1 keeps it.
@@ -20,22 +20,21 @@ mkdir -p "$DIR"
 [ "${ATD_BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$DIR"' EXIT
 printf 'apps:\n  com.example.game:\n' >"$DIR/bench.yaml"
 
-echo "| devices | events | events/s (wall) | CPU s (user+sys) | events/s per CPU s | kv bytes | bytes/device |"
-echo "|---|---|---|---|---|---|---|"
+echo "| devices | events | events/s (wall) | CPU s (user+sys) | events/s per CPU s | max RSS MB | kv bytes | bytes/device |"
+echo "|---|---|---|---|---|---|---|---|"
 for n in "${COUNTS[@]}"; do
-  in=$DIR/events-$n.ndjson
-  [ -s "$in" ] || "$BIN" gen --devices "$n" --active 100000 >"$in"
-  events=$(wc -l <"$in")
   rm -rf "$DIR/state-$n"
-  /usr/bin/time -f "%U %S" -o "$DIR/time-$n" \
-    "$BIN" replay --config "$DIR/bench.yaml" --input "$in" --output /dev/null \
-    --state "$DIR/state-$n" 2>"$DIR/replay-$n.err"
+  "$BIN" gen --devices "$n" --active 100000 |
+    /usr/bin/time -f "%U %S %M" -o "$DIR/time-$n" \
+      "$BIN" replay --config "$DIR/bench.yaml" --input - --output /dev/null \
+      --state "$DIR/state-$n" 2>"$DIR/replay-$n.err"
   done_line=$(grep 'done:' "$DIR/replay-$n.err")
+  events=$(sed -E 's/.* ([0-9]+) events, .*/\1/' <<<"$done_line")
   rate=$(sed -E 's/.*\(([0-9]+) events\/s\).*/\1/' <<<"$done_line")
   bytes=$(sed -E 's/.* ([0-9]+) bytes$/\1/' <<<"$done_line")
   cpu=$(awk '{printf "%.2f", $1 + $2}' "$DIR/time-$n")
+  rss=$(awk '{printf "%.0f", $3 / 1024}' "$DIR/time-$n")
   per_cpu=$(awk -v e="$events" -v c="$cpu" 'BEGIN{printf "%.0f", (c > 0) ? e / c : 0}')
-  echo "| $n | $events | $rate | $cpu | $per_cpu | $bytes | $((bytes / n)) |"
+  echo "| $n | $events | $rate | $cpu | $per_cpu | $rss | $bytes | $((bytes / n)) |"
   rm -rf "$DIR/state-$n"
-  [ "${ATD_BENCH_KEEP:-0}" = 1 ] || rm -f "$in"
 done

@@ -40,6 +40,7 @@ typedef struct lmdb_txn {
     MDB_cursor *cur; /* write txns: on "data", opened at the first write of the txn */
     int write;
     int err; /* the first LMDB failure of a write txn; LMDB refuses further writes after one */
+    int no_append; /* a put of this txn was not past the last key: stop trying MDB_APPEND */
 } lmdb_txn;
 
 typedef struct lmdb_kv {
@@ -390,9 +391,12 @@ static int old_expiry(lmdb_txn *h, MDB_val *mk, uint64_t *exp)
 {
     lmdb_kv *k = (lmdb_kv *)h->base.kv;
     int rc;
-    if (!h->cur && (rc = mdb_cursor_open(h->txn, k->data, &h->cur))) {
-        h->cur = NULL;
-        return txn_fail(h, rc);
+    if (!h->cur) { /* the first write of the txn */
+        if ((rc = mdb_cursor_open(h->txn, k->data, &h->cur))) {
+            h->cur = NULL;
+            return txn_fail(h, rc);
+        }
+        h->no_append = 0;
     }
     MDB_val mv;
     rc = mdb_cursor_get(h->cur, mk, &mv, MDB_SET);
@@ -455,6 +459,15 @@ static int lmdb_put(atd_kv_txn *t, const void *key, size_t klen, const void *val
         return txn_fail(h, rc);
     /* The index writes touch only the expiry database: the data cursor stays on the key. */
     MDB_val mv = {hl + vlen, k->scratch};
+    /* New keys past the last one (a sorted bulk write into an empty store, like replay's
+     * flush) go in with MDB_APPEND: LMDB then fills pages up instead of splitting them in
+     * halves (half the bytes on disk) and skips the search. The first key that is not past
+     * the end (LMDB answers MDB_KEYEXIST and changes nothing) ends the attempts for the txn. */
+    if (!had && !h->no_append) {
+        rc = mdb_cursor_put(h->cur, &mk, &mv, MDB_APPEND);
+        if (rc != MDB_KEYEXIST) return rc ? txn_fail(h, rc) : 0;
+        h->no_append = 1;
+    }
     if ((rc = mdb_cursor_put(h->cur, &mk, &mv, had ? MDB_CURRENT : 0))) return txn_fail(h, rc);
     return 0;
 }
