@@ -177,7 +177,17 @@ static void test_roles(void)
     /* no HTTP to ask: run it, stop it, look at `results`; again (longer) until it is there */
     uint64_t start, end = 0, durable;
     for (int round = 1; round <= 10 && end == 0; round++) {
+        atd_test_write_file(R.logfile, "");
         R.pid = atd_test_spawn(attribution, R.logfile);
+        /* SIGTERM only once it is up (before, the signal would simply kill it) */
+        int up = 0;
+        for (int i = 0; i < 1000 && !up; i++) {
+            char *out = atd_test_read_file(R.logfile, NULL);
+            up = out && strstr(out, "serve: started");
+            free(out);
+            if (!up) usleep(10000);
+        }
+        CHECK(up);
         usleep(200000 * round);
         CHECK_EQ_INT(ts_stop(&R, SIGTERM), 0);
         atd_log_options lo = {.dir = logdir};
