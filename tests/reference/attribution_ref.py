@@ -535,6 +535,7 @@ class Engine:
         self.devices = {}   # (app_id, device_id) -> Device
         self.won = set()    # seq of touches that won an install (§4 last sentence)
         self.used = set()   # seq of touches used by a re-engagement or re-attribution (§6)
+        self.clicks_by_key = {}  # (app_id, media_source, advertising_id) -> clicks, for §4.4
 
     # ---- §2 last paragraph and §4: windows
 
@@ -558,8 +559,8 @@ class Engine:
         # at least one of the two has no advertising id
         if touch.ip is None or ev.ip is None or touch.ip != ev.ip:
             return None
-        fp_t = fingerprint_from_user_agent(touch.user_agent)  # always from the UA for a touch
-        fp_e = app_event_fingerprint(ev)
+        fp_t = touch.fingerprint  # always from the UA for a touch (computed when stored)
+        fp_e = ev.fingerprint     # computed once per app event, in process()
         if fp_t is None or fp_e is None or fp_t != fp_e:
             return None
         return "probabilistic"
@@ -588,13 +589,11 @@ class Engine:
                 and t - touch.ts < app.min_ctit:
             return "ctit_anomaly"
         if touch.type == "click" and app.click_cap > 0 and touch.advertising_id is not None:
-            n = 0
-            for c in self.touches:  # "in the log so far": every touch stored before E
-                if c.app_id == app.app_id and c.type == "click" \
-                        and c.media_source == touch.media_source \
-                        and c.advertising_id == touch.advertising_id \
-                        and t - DAY <= c.ts <= t:
-                    n += 1
+            # "clicks of this app in the log so far" with the same media_source and advertising
+            # id (every click stored before E; self.clicks_by_key indexes them by that key)
+            same = self.clicks_by_key.get((app.app_id, touch.media_source,
+                                           touch.advertising_id), [])
+            n = sum(1 for c in same if t - DAY <= c.ts <= t)
             if n > app.click_cap:
                 return "click_flood"
         return None
@@ -706,8 +705,13 @@ class Engine:
         if ev.type in TOUCH_TYPES:
             touch = ev
             touch.seq = seq
+            touch.fingerprint = fingerprint_from_user_agent(touch.user_agent)
             self.touches.append(touch)  # "touches produce no result but are stored"
+            if touch.type == "click" and touch.advertising_id is not None:
+                key = (touch.app_id, touch.media_source, touch.advertising_id)
+                self.clicks_by_key.setdefault(key, []).append(touch)
             return None
+        ev.fingerprint = app_event_fingerprint(ev)
         t = ev.ts
         key = (ev.app_id, ev.device_id)
         dev = self.devices.get(key)

@@ -56,19 +56,49 @@ def load(path):
     return out
 
 
-def app_event_lines(path):
-    """Line numbers (1-based) and texts of the input's app events, in order, best effort: the
-    i-th result belongs to the i-th valid app event."""
-    out = []
+def _key(v):
+    return v.strip(" \t").lower() if isinstance(v, str) else None
+
+
+def input_context(path, results, k, context):
+    """The input line of results[k] and up to `context` earlier lines that share its device,
+    advertising id or ip. The i-th result belongs to the i-th valid app event, so the lines are
+    found in order by (app_id, device_id, ts)."""
     with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(ev, dict) and ev.get("type") in ("install", "session", "inapp"):
-                out.append((n, line.rstrip("\n")))
-    return out
+        lines = [(n, line.rstrip("\n")) for n, line in enumerate(f, 1)]
+    parsed = []
+    for n, text in lines:
+        try:
+            ev = json.loads(text)
+        except ValueError:
+            ev = None
+        parsed.append((n, text, ev if isinstance(ev, dict) else None))
+    pos = 0
+    for i in range(k + 1):
+        r = results[i] if isinstance(results[i], dict) else {}
+        while pos < len(parsed):
+            ev = parsed[pos][2]
+            if ev and ev.get("type") in ("install", "session", "inapp") and \
+                    (ev.get("app_id"), ev.get("device_id"), ev.get("ts")) == \
+                    (r.get("app_id"), r.get("device_id"), r.get("ts")):
+                break
+            pos += 1
+        if pos >= len(parsed):
+            return []
+        if i < k:
+            pos += 1
+    n, text, ev = parsed[pos]
+    keys = {("d", ev.get("device_id")), ("a", _key(ev.get("advertising_id"))),
+            ("i", _key(ev.get("ip")))} - {("a", None), ("i", None), ("d", None)}
+    before = []
+    for m, t, e in reversed(parsed[:pos]):
+        if len(before) >= context:
+            break
+        if e and e.get("app_id") == ev.get("app_id") and \
+                {("d", e.get("device_id")), ("a", _key(e.get("advertising_id"))),
+                 ("i", _key(e.get("ip")))} & keys:
+            before.append((m, t))
+    return list(reversed(before)) + [(n, text)]
 
 
 def main(argv):
@@ -77,6 +107,8 @@ def main(argv):
     p.add_argument("got")
     p.add_argument("--label", default="")
     p.add_argument("--input")
+    p.add_argument("--context", type=int, default=0,
+                   help="with --input: earlier input lines to show (same device, id or ip)")
     args = p.parse_args(argv)
     exp, got = load(args.expected), load(args.got)
     label = (args.label + ": ") if args.label else ""
@@ -93,14 +125,12 @@ def main(argv):
         print("  expected: %s" % json.dumps(e, separators=(",", ":")))
         print("  got:      %s" % json.dumps(g, separators=(",", ":")))
         if args.input:
-            evs = app_event_lines(args.input)
-            if isinstance(e, dict):
-                # the first app event with this device and ts (robust to rejected lines)
-                for n, text in evs:
-                    ev = json.loads(text)
-                    if ev.get("device_id") == e.get("device_id") and ev.get("ts") == e.get("ts"):
-                        print("  input line %d: %s" % (n, text[:400]))
-                        break
+            ctx = input_context(args.input, exp if isinstance(e, dict) else got, i,
+                                args.context)
+            if ctx:
+                print("  input (line: event), the result's event last:")
+            for n, text in ctx:
+                print("    %d: %s" % (n, text[:400]))
         return 1
     return 0
 
