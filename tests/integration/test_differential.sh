@@ -18,6 +18,9 @@ first=${ATD_DIFF_FIRST_SEED:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The committed scenario files must be what the hand-written book says.
+python3 "$ref/scenario_book.py" --check
+
 # Only while src/tools/replay.c is the skeleton's placeholder: check the reference alone.
 replay_ready=1
 if ! "$bin" replay --config "$src/tests/scenarios/default.yaml" --input /dev/null --output - \
@@ -63,6 +66,7 @@ for ((seed = first; seed < first + seeds; seed++)); do
     ok=0
   fi
   if [ "$ok" = 0 ]; then
+    echo "FAIL seed $seed: attribd replay and the reference disagree (above)"
     failed=1
     keep=${TMPDIR:-/tmp}/atd-differential-seed$seed
     mkdir -p "$keep" && cp "$cfg" "$in" "$keep"/

@@ -454,8 +454,8 @@ def parse_event(line, apps):
 # --------------------------------------------------------------------------------------------
 
 ANDROID_RE = re.compile(r"Android (\d+)(\.(\d+))?(\.\d+)*", re.ASCII)
-# "." matches any character, a newline too (decision 11)
-IOS_RE = re.compile(r"(iPhone|iPad|iPod).*? OS (\d+)(_(\d+))?", re.ASCII | re.DOTALL)
+# "." matches any character but a newline, as regex engines do by default (decision 11)
+IOS_RE = re.compile(r"(iPhone|iPad|iPod).*? OS (\d+)(_(\d+))?", re.ASCII)
 LOCALE_RE = re.compile(r"[A-Za-z]{2}([-_][A-Za-z]{2})?", re.ASCII)
 
 

@@ -20,6 +20,10 @@ import random
 GAME, SHOP = "com.example.game", "com.example.shop"
 T0 = 1793534400000
 S, M, H, D = 1000, 60 * 1000, 3600 * 1000, 86400 * 1000
+# Every ts stays within 30 days of T0: the engine keeps 60 days of touches behind the newest ts
+# it has seen (docs/attribution.md "Bounds"); what lies beyond that bound is pinned by
+# tests/scenarios/pending/late-log-order-61-days and far-future-touch-keeps-history.
+SPAN = 30 * D
 
 
 def dur_ms(text):
@@ -72,7 +76,7 @@ def make_config(rnd):
         "click_lookback": rnd.choice(["1h", "2h", "6h", "7d"]),
         "view_lookback": rnd.choice(["1h", "2h", "24h"]),
         "probabilistic_window": rnd.choice(["0", "30m", "1h", "24h"]),
-        "reattribution_window": rnd.choice(["1d", "1d", "2d", "90d"]),
+        "reattribution_window": rnd.choice(["1d", "1d", "2d", "3d"]),
         "reengagement_window": rnd.choice(["1d", "2d", "30d"]),
         "inactivity_period": rnd.choice(["0", "0", "1h", "3h"]),
         "min_ctit": rnd.choice(["0", "10s", "1m"]),
@@ -81,7 +85,8 @@ def make_config(rnd):
                                    ["2001:db8::/126", "::ffff:10.0.1.0/120"]]),
         "blocked_sites": rnd.choice([[], ["netA/s1"], ["netA/s1", "netC/s2"]]),
     }
-    shop = {"click_lookback": "2h", "min_ctit": "10s", "click_cap": 2}
+    shop = {"click_lookback": "2h", "min_ctit": "10s", "click_cap": 2,
+            "reattribution_window": "2d"}
     return {GAME: game, SHOP: shop}
 
 
@@ -132,21 +137,29 @@ class Gen:
                 return rnd.choice(same), t
         return rnd.choice(self.devices[app]), None
 
-    def edges(self, app):
-        """Window lengths whose edges are worth hitting."""
+    def edges(self, app, kind=None):
+        """Window lengths whose edges are worth hitting (for a touch of this kind)."""
         c = self.cfg[app]
-        out = [dur_ms(c.get("click_lookback", "7d")), dur_ms(c.get("view_lookback", "24h")),
-               dur_ms(c.get("probabilistic_window", "24h")), dur_ms(c.get("min_ctit", "10s")),
-               D, H]
-        return [x for x in out if x > 0]
+        click = dur_ms(c.get("click_lookback", "7d"))
+        view = dur_ms(c.get("view_lookback", "24h"))
+        prob = dur_ms(c.get("probabilistic_window", "24h"))
+        ctit = dur_ms(c.get("min_ctit", "10s"))
+        if kind == "click":
+            out = [click, min(prob, click), ctit, ctit, D]
+        elif kind == "impression":
+            out = [view, min(prob, view)]
+        else:
+            out = [click, view, prob, ctit, D, H]
+        return [x for x in out if x > 0] or [H]
 
     def pick_ts(self, app, touch):
         r = self.rnd.random()
         self.clock += int(self.rnd.expovariate(1.0 / (4 * M)))
         if r < 0.35 and (touch is not None or self.touches):
             # an exact window edge after an earlier touch, or 1 ms either side
-            tts = (touch or self.rnd.choice(self.touches[-40:]))[1]
-            return max(0, tts + self.rnd.choice(self.edges(app)) + self.rnd.choice([-1, 0, 0, 1]))
+            t = touch or self.rnd.choice(self.touches[-40:])
+            return max(0, t[1] + self.rnd.choice(self.edges(app, t[2]))
+                       + self.rnd.choice([-1, 0, 0, 1]))
         if r < 0.4:
             return max(0, self.clock - self.rnd.randint(0, 2 * H))  # late arrival
         return self.clock
@@ -186,6 +199,19 @@ class Gen:
             ev["click_id"] = "ck%d" % rnd.randrange(10 ** 6)
         if kind == "click" and rnd.random() < 0.3:
             ev["is_retargeting"] = True
+            known = [k for k in self.installs if k[0] == app and
+                     self.devices[app][int(k[1][1:])]["aid"] is not None]
+            if known and rnd.random() < 0.5:
+                # aimed at a known device: at its install ts (tt > install_ts is strict) or at
+                # the inactivity edge after its last activity
+                key = rnd.choice(known)
+                aid_group = self.devices[app][int(key[1][1:])]["aid"]
+                ev["advertising_id"] = self.aid_text(aid_group)
+                inactivity = dur_ms(self.cfg[app].get("inactivity_period", "0"))
+                base = self.installs[key]
+                if inactivity and rnd.random() < 0.6:
+                    base = self.activity[key] + inactivity
+                ev["ts"] = ts = max(0, base + rnd.choice([-1, 0, 0, 1]))
         elif rnd.random() < 0.1:
             ev["is_retargeting"] = False
         if rnd.random() < 0.08:
@@ -272,10 +298,11 @@ def generate(seed, n):
         r = rnd.random()
         if r < 0.01:
             lines.append(g.invalid())
-        elif r < 0.5:
-            lines.append(json.dumps(g.touch(app), separators=(",", ":")))
         else:
-            lines.append(json.dumps(g.app_event(app), separators=(",", ":")))
+            ev = g.touch(app) if r < 0.5 else g.app_event(app)
+            if ev["ts"] > T0 + SPAN:
+                ev["ts"] = g.clock  # edges after edges drift; keep the stream within SPAN
+            lines.append(json.dumps(ev, separators=(",", ":")))
     return config_yaml(cfg), lines
 
 

@@ -26,8 +26,8 @@ LAT = "00000000-0000-0000-0000-000000000000"
 BOOK = []
 
 
-def scenario(name, events, verdicts, config=None, exit=0):
-    BOOK.append(Scenario(name, events, verdicts, config, exit))
+def scenario(name, events, verdicts, config=None, exit=0, pending=False):
+    BOOK.append(Scenario(("pending/" if pending else "") + name, events, verdicts, config, exit))
 
 
 # ---- §5 basics ------------------------------------------------------------------------------
@@ -307,6 +307,14 @@ scenario("fingerprint-ios-user-agent", [
 ], [R(1, "install", inst=1, attr=(0, P)), R(3, "install", inst=3, attr=(2, P)),
     R(5, "install", inst=5, attr=(4, P)), R(7, "install", inst=7, attr=(6, P)),
     R(9, "install", inst=9, attr="organic")])
+
+# "." in the iOS rule does not cross a newline (decision 11).
+scenario("fingerprint-ios-newline", [
+    click(T0, "netA", ip=IP1, ua="Mozilla/5.0 (iPhone;\n CPU OS 17_1 like Mac OS X)"),
+    install(T0 + H, "d1", ip=IP1, platform="ios", os_version="17.1", device_model="iPhone"),
+    click(T0, "netB", ip=IP2, ua="Mozilla/5.0 (iPhone;\n CPU iPhone OS 17_1 like Mac OS X)"),
+    install(T0 + H, "d2", ip=IP2, platform="ios", os_version="17.1", device_model="iPhone"),
+], [R(1, "install", inst=1, attr="organic"), R(3, "install", inst=3, attr=(2, P))])
 
 scenario("fingerprint-sdk-fields", [
     click(T0, "netA", ip=IP1, ua=UA_ANDROID),
@@ -864,6 +872,50 @@ scenario("invalid-event-changes-no-state", [
     R(5, "install", inst=5, attr="organic")], exit=2)
 
 
+# ---- pending: the spec's answer where `attribd replay` disagrees today -------------------------
+# Written to tests/scenarios/pending/ (not registered with ctest, so main stays green); run one
+# with `tests/scenarios/run-scenario.sh pending/NAME`. Move it up when the engine agrees.
+
+MAX_TS = 2 ** 53 - 1
+
+# A valid but far-future ts must not make the engine forget the id's or the ip's earlier touches.
+scenario("far-future-touch-keeps-history", [
+    click(T0, "netA", aid="A1"),
+    click(MAX_TS, "netB", aid="A1"),
+    install(T0 + H, "d1", aid="A1"),
+    click(T0, "netC", ip=IP1, ua=UA_ANDROID),
+    click(MAX_TS, "netD", ip=IP1, ua=UA_ANDROID),
+    install(T0 + H, "d2", ip=IP1, **ANDROID),
+], [R(2, "install", inst=2, attr=0), R(5, "install", inst=5, attr=(3, P))], pending=True)
+
+# A touch that arrives 61 days ahead of the others in the log changes nothing for them.
+scenario("late-log-order-61-days", [
+    click(T0, "netA", aid="A1"),
+    click(T0 + 61 * D, "netB", aid="A1"),
+    install(T0 + H, "d1", aid="A1"),
+], [R(2, "install", inst=2, attr=0)], pending=True)
+
+# inactivity_period 1h: ten sessions 2h apart, then a retargeting click logged late with
+# tt = T0 + 30m: the install at T0 is in [tt - 1h, tt), so the click cannot re-engage.
+scenario("inactivity-remembers-old-activity",
+         [install(T0, "d1", aid="A1")]
+         + [session(T0 + 2 * i * H, "d1", aid="A1") for i in range(1, 11)]
+         + [click(T0 + 30 * M, "netR", aid="A1", rt=True),
+            session(T0 + 23 * H, "d1", aid="A1")],
+         [R(0, "install", inst=0, attr="organic")]
+         + [R(i, "session", inst=0, attr="organic") for i in range(1, 11)]
+         + [R(12, "session", inst=0, attr="organic")],
+         config=app_config(inactivity_period="1h"), pending=True)
+
+
+# 1100 impressions of one advertising id logged after a click must not push the click out.
+scenario("many-touches-keep-the-first",
+         [click(T0 + 6 * D, "netA", aid="A1")]
+         + [imp(T0 + i * M, "netB", aid="A1") for i in range(1100)]
+         + [install(T0 + 6 * D + H, "d1", aid="A1")],
+         [R(1101, "install", inst=1101, attr=0)], pending=True)
+
+
 def main(argv):
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios")
     folder = os.path.normpath(folder)
@@ -871,15 +923,19 @@ def main(argv):
     assert len(names) == len(set(names)), "duplicate scenario names"
     if "--check" in argv:
         with tempfile.TemporaryDirectory() as tmp:
+            os.mkdir(os.path.join(tmp, "pending"))
             for s in BOOK:
                 s.write(tmp)
-            bad = [f for f in sorted(os.listdir(tmp))
+            files = sorted(os.listdir(tmp)) + ["pending/" + f for f in
+                                                sorted(os.listdir(os.path.join(tmp, "pending")))]
+            bad = [f for f in files if f != "pending"
                    if not os.path.exists(os.path.join(folder, f))
                    or not filecmp.cmp(os.path.join(tmp, f), os.path.join(folder, f), False)]
         if bad:
             print("scenario files differ from the book: " + ", ".join(bad))
             return 1
         return 0
+    os.makedirs(os.path.join(folder, "pending"), exist_ok=True)
     for s in BOOK:
         s.write(folder)
     print("%d scenarios written to %s" % (len(BOOK), folder))

@@ -35,7 +35,7 @@ check() {
     sed -n '1,20p' "$err"
     fail=1
   fi
-  if ! python3 "$ref/compare_ndjson.py" "$want" "$out" --label "$name ($label)" --input "$in"; then
+  if ! python3 "$ref/compare_ndjson.py" "$want" "$out" --label "$name ($label)" --input "$in" --context 8; then
     fail=1
   fi
 }
