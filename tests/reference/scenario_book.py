@@ -766,6 +766,20 @@ scenario("inactivity-period-edge", [
     R(11, "re-engagement", inst=8, attr="organic", rt=10)],
     config=app_config(inactivity_period="2d"))
 
+# [tt - P, tt) leaves tt itself out: a session at the click's own ts is not "before" it.
+scenario("inactivity-activity-at-click-ts", [
+    install(T0, "d1", aid="A1"),
+    session(T0 + 3 * D, "d1", aid="A1"),
+    click(T0 + 3 * D, "netR", aid="A1", rt=True),
+    session(T0 + 3 * D + H, "d1", aid="A1"),
+    install(T0, "d2", aid="A2"),
+    click(T0 + 2 * D - 1, "netR", aid="A2", rt=True),   # the install is 1 ms inside the period
+    session(T0 + 2 * D + H, "d2", aid="A2"),
+], [R(0, "install", inst=0, attr="organic"), R(1, "session", inst=0, attr="organic"),
+    R(3, "re-engagement", inst=0, attr="organic", rt=2),
+    R(4, "install", inst=4, attr="organic"), R(6, "session", inst=4, attr="organic")],
+    config=app_config(inactivity_period="2d"))
+
 # Re-attribution at a reinstall ignores inactivity; reinstalls count as activity for sessions.
 scenario("inactivity-period-reinstall", [
     install(T0, "d1", aid="A1"),
