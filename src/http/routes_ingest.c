@@ -164,15 +164,6 @@ int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, at
 
 /* --- SDK events ---------------------------------------------------------------------- */
 
-/* Checks a key header against the app's sdk_key (no key configured: anything passes). */
-static int key_ok(h2o_req_t *req, const atd_app_config *appc, const char *header, size_t hlen)
-{
-    if (!appc->sdk_key) return 1;
-    h2o_iovec_t v = atd__http_header(req, header, hlen);
-    size_t kn = strlen(appc->sdk_key);
-    return v.base && v.len == kn && !memcmp(v.base, appc->sdk_key, kn);
-}
-
 static int blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -192,7 +183,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
     const atd_config *cfg = atd__http_config(t);
     const atd_app_config *appc = find_app(req, cfg, app);
     if (!appc) return 0;
-    if (!key_ok(req, appc, H2O_STRLIT("x-sdk-key"))) {
+    if (!atd__http_key_ok(req, appc, H2O_STRLIT("x-sdk-key"))) {
         atd__http_send_error(req, 401, "missing or wrong X-Sdk-Key header", "sdk_key", 0);
         return 0;
     }

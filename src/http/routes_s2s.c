@@ -244,14 +244,10 @@ int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
         atd__http_send_error(req, 404, "unknown app", "app_id", 0);
         return 0;
     }
-    if (appc->sdk_key) {
-        h2o_iovec_t v = atd__http_header(req, H2O_STRLIT("authentication"));
-        size_t kn = strlen(appc->sdk_key);
-        if (!v.base || v.len != kn || memcmp(v.base, appc->sdk_key, kn)) {
-            atd__http_send_error(req, 401, "missing or wrong authentication header",
-                                 "authentication", 0);
-            return 0;
-        }
+    if (!atd__http_key_ok(req, appc, H2O_STRLIT("authentication"))) {
+        atd__http_send_error(req, 401, "missing or wrong authentication header",
+                             "authentication", 0);
+        return 0;
     }
     atd_arena_reset(&t->arena);
     const char *field, *msg;
