@@ -143,7 +143,7 @@ int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t
         if (it.ts > newest) newest = it.ts;
         count++;
     }
-    int64_t oldest_kept = newest - ATD_TOUCH_KEEP_MS;
+    int64_t oldest_kept = count > ATD_TOUCH_PRUNE_MIN ? newest - ATD_TOUCH_KEEP_MS : INT64_MIN;
     size_t skip = count > ATD_TOUCH_LIST_MAX ? count - ATD_TOUCH_LIST_MAX : 0;
     int64_t kept_max = INT64_MIN;
     atd_buf_reserve(out, oldn + recn);

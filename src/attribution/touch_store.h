@@ -31,6 +31,10 @@ enum {
  * longest click lookback), and 30 more days of slack keep touches for events whose ts lags
  * behind (ts need not be monotonic in the log). */
 #define ATD_TOUCH_KEEP_MS (60LL * 86400 * 1000)
+/* ...but only in a list of more than this many records: a short list is kept whole, so the
+ * rules stay exact for any order of ts in the log (a far-future ts, or a touch logged months
+ * early, must not make the engine forget the others, §4 and §8); age only bounds busy lists. */
+#define ATD_TOUCH_PRUNE_MIN 64
 /* At most this many records per list (the earliest in the log go first): bounds the work per
  * event for a very busy ip or advertising id. Larger than any click_cap (1000) + 1, so that
  * click_flood stays exact for one media source. */

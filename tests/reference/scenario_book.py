@@ -900,14 +900,14 @@ scenario("far-future-touch-keeps-history", [
     click(T0, "netC", ip=IP1, ua=UA_ANDROID),
     click(MAX_TS, "netD", ip=IP1, ua=UA_ANDROID),
     install(T0 + H, "d2", ip=IP1, **ANDROID),
-], [R(2, "install", inst=2, attr=0), R(5, "install", inst=5, attr=(3, P))], pending=True)
+], [R(2, "install", inst=2, attr=0), R(5, "install", inst=5, attr=(3, P))])
 
 # A touch that arrives 61 days ahead of the others in the log changes nothing for them.
 scenario("late-log-order-61-days", [
     click(T0, "netA", aid="A1"),
     click(T0 + 61 * D, "netB", aid="A1"),
     install(T0 + H, "d1", aid="A1"),
-], [R(2, "install", inst=2, attr=0)], pending=True)
+], [R(2, "install", inst=2, attr=0)])
 
 # inactivity_period 1h: ten sessions 2h apart, then a retargeting click logged late with
 # tt = T0 + 30m: the install at T0 is in [tt - 1h, tt), so the click cannot re-engage.
