@@ -4,13 +4,14 @@
  * Activity (for inactivity_period, §6) is kept as clusters [first, last] of activity ts whose
  * gaps are at most the app's inactivity_period P: a touch at tt "sees activity in
  * [tt - P, tt)" exactly when some cluster has first < tt <= last + P. At most ATD_ACT_MAX
- * clusters are kept (the oldest go first); with P == 0 (off) none is recorded. */
+ * clusters are kept (the one that ended first goes first): a device active in bursts further
+ * apart than P gets one cluster per burst, and 64 covers two months of daily bursts; with P == 0 (off) none is recorded. */
 #ifndef ATTRIBD_ATTRIBUTION_DEVICE_STATE_H
 #define ATTRIBD_ATTRIBUTION_DEVICE_STATE_H
 
 #include "attribd/engine.h"
 
-#define ATD_ACT_MAX 8
+#define ATD_ACT_MAX 64
 
 typedef struct atd_device {
     int64_t install_ts;

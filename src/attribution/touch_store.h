@@ -36,9 +36,10 @@ enum {
  * early, must not make the engine forget the others, §4 and §8); age only bounds busy lists. */
 #define ATD_TOUCH_PRUNE_MIN 64
 /* At most this many records per list (the earliest in the log go first): bounds the work per
- * event for a very busy ip or advertising id. Larger than any click_cap (1000) + 1, so that
- * click_flood stays exact for one media source. */
-#define ATD_TOUCH_LIST_MAX 1100
+ * event for a very busy ip or advertising id (a carrier NAT) while staying far above what one
+ * real id gathers within the 60 days kept (and above any click_cap + 1, so click_flood stays
+ * exact), so the rules stay exact for every realistic stream. */
+#define ATD_TOUCH_LIST_MAX 10000
 
 /* The kv expiry of a list whose newest touch is at max_ts: the keep period after it, rounded up
  * to a whole day so that most rewrites of a list keep the same expiry (the kv then leaves its

@@ -919,7 +919,7 @@ scenario("inactivity-remembers-old-activity",
          [R(0, "install", inst=0, attr="organic")]
          + [R(i, "session", inst=0, attr="organic") for i in range(1, 11)]
          + [R(12, "session", inst=0, attr="organic")],
-         config=app_config(inactivity_period="1h"), pending=True)
+         config=app_config(inactivity_period="1h"))
 
 
 # 1100 impressions of one advertising id logged after a click must not push the click out.
@@ -927,7 +927,7 @@ scenario("many-touches-keep-the-first",
          [click(T0 + 6 * D, "netA", aid="A1")]
          + [imp(T0 + i * M, "netB", aid="A1") for i in range(1100)]
          + [install(T0 + 6 * D + H, "d1", aid="A1")],
-         [R(1101, "install", inst=1101, attr=0)], pending=True)
+         [R(1101, "install", inst=1101, attr=0)])
 
 
 def main(argv):
