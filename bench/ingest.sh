@@ -2,7 +2,10 @@
 # Ingest benchmark: attribd `POST /v1/events/{app}` (one ~330 B install per request, unique device
 # ids, keep-alive, default group-commit fsync, server.threads = 2) against nginx `return 204` under
 # the same wrk load, in one run. Prints events/s for both, the ratio, p50/p99 latency, checks that
-# every 2xx'd event is in the log, and the bytes on disk per event.
+# every 2xx'd event is in the log, the bytes on disk per event, and the server's CPU time per
+# request (user + system of its process over the wrk run: a steadier measure than requests/s on
+# a machine shared with other work; wrk runs on the same cores, so every µs the server spends is
+# one the load generator does not get).
 #
 #   bench/ingest.sh            # wrk -t2 -c64 -d10s
 #   DURATION=30s CONNS=128 bench/ingest.sh
@@ -49,11 +52,18 @@ wait_port() {
 wrk_run() {
   wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$ROOT/bench/post.lua" "$1" >"$2"
 }
+# cpu_ticks PID...: user + system clock ticks of the processes
+cpu_ticks() {
+  local s=0 p
+  for p in "$@"; do [ -r "/proc/$p/stat" ] && s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$s"
+}
 requests() { awk '/requests in/ {print $1}' "$1"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ {print $NF}' "$1" | grep . || echo 0; }
 rps() { awk '/Requests\/sec:/ {print $2}' "$1"; }
 pct() { awk -v p="$2%" '$1 == p {print $2}' "$1"; }
 
+LOAD=$(cut -d' ' -f1 /proc/loadavg) # before the runs: the other work on the machine
 # --- attribd -----------------------------------------------------------------------------------
 APORT=$(free_port)
 cat >"$TMP/attribd.yaml" <<EOF
@@ -74,7 +84,9 @@ APID=$!
 PIDS+=("$APID")
 wait_port "$APORT"
 export ATD_BENCH_PATH=/v1/events/bench.app ATD_BENCH_KEY=bench-key
+A_T0=$(cpu_ticks "$APID")
 wrk_run "http://127.0.0.1:$APORT" "$TMP/wrk-attribd.txt"
+A_T1=$(cpu_ticks "$APID")
 kill -TERM "$APID"
 wait "$APID" || { echo "ingest.sh: attribd did not stop cleanly" >&2; cat "$TMP/attribd.out" >&2; exit 1; }
 PIDS=()
@@ -87,7 +99,12 @@ NPID=$!
 PIDS+=("$NPID")
 wait_port "$NPORT"
 export ATD_BENCH_KEY=
+NWORKERS=$(pgrep -P "$NPID" | tr '\n' ' ')
+# shellcheck disable=SC2086 # a list of pids
+N_T0=$(cpu_ticks "$NPID" $NWORKERS)
 wrk_run "http://127.0.0.1:$NPORT/" "$TMP/wrk-nginx.txt"
+# shellcheck disable=SC2086
+N_T1=$(cpu_ticks "$NPID" $NWORKERS)
 kill -QUIT "$NPID" 2>/dev/null || true
 wait "$NPID" 2>/dev/null || true
 PIDS=()
@@ -106,10 +123,14 @@ RECORDS=$("$BUILD/bench/atd_log_count" "$TMP/data/log")
 BYTES=$(du -sb "$TMP/data/log" | awk '{print $1}')
 RATIO=$(python3 -c "print(f'{$A_RPS / $N_RPS:.2f}')")
 PER_EVENT=$(python3 -c "print(f'{$BYTES / max($RECORDS, 1):.0f}')")
+N_REQ=$(requests "$TMP/wrk-nginx.txt")
+HZ=$(getconf CLK_TCK)
+A_US=$(python3 -c "print(f'{($A_T1 - $A_T0) / $HZ * 1e6 / max($A_REQ, 1):.1f}')")
+N_US=$(python3 -c "print(f'{($N_T1 - $N_T0) / $HZ * 1e6 / max($N_REQ, 1):.1f}')")
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 
-echo "attribd: $A_RPS events/s (p50 $A_P50, p99 $A_P99), $A_OK acknowledged, $A_BAD non-2xx"
-echo "nginx:   $N_RPS req/s    (p50 $N_P50, p99 $N_P99)"
+echo "attribd: $A_RPS events/s (p50 $A_P50, p99 $A_P99), $A_OK acknowledged, $A_BAD non-2xx, $A_US µs CPU/request"
+echo "nginx:   $N_RPS req/s    (p50 $N_P50, p99 $N_P99), $N_US µs CPU/request"
 echo "ratio attribd/nginx: $RATIO"
 echo "log: $RECORDS records, $BYTES bytes on disk, $PER_EVENT bytes/event"
 
@@ -127,7 +148,20 @@ else
 fi
 [ "$A_BAD" -eq 0 ] || { echo "FAIL: attribd answered $A_BAD non-2xx" >&2; STATUS=1; }
 
-ROW="| $(date -u +%Y-%m-%d) | \`bench/ingest.sh\` (wrk -t$WRK_THREADS -c$CONNS -d$DURATION) | $(nproc) × $CPU | attribd $A_RPS ev/s (p50 $A_P50, p99 $A_P99); nginx $N_RPS req/s (p50 $N_P50, p99 $N_P99); $PER_EVENT B/event on disk | $RATIO |"
+ROW="| $(date -u +%Y-%m-%d) | \`bench/ingest.sh\` (wrk -t$WRK_THREADS -c$CONNS -d$DURATION) | $(nproc) × $CPU | attribd $A_RPS ev/s (p50 $A_P50, p99 $A_P99, $A_US µs CPU/req); nginx $N_RPS req/s (p50 $N_P50, p99 $N_P99, $N_US µs CPU/req); $PER_EVENT B/event on disk; load $LOAD | $RATIO |"
 echo "$ROW"
-if [ "$RECORD" = 1 ] && [ "$STATUS" = 0 ]; then echo "$ROW" >>BENCHMARKS.md; fi
+# the row goes at the end of the Ingest table (above its marker line)
+MARK='<!-- bench/ingest.sh --record adds its rows above this line -->'
+if [ "$RECORD" = 1 ] && [ "$STATUS" = 0 ]; then
+  if grep -qF "$MARK" BENCHMARKS.md; then
+    ROW="$ROW" MARK="$MARK" python3 -c '
+import os
+p = "BENCHMARKS.md"
+s = open(p).read()
+m = os.environ["MARK"]
+open(p, "w").write(s.replace(m, os.environ["ROW"] + "\n" + m, 1))'
+  else
+    echo "$ROW" >>BENCHMARKS.md
+  fi
+fi
 exit $STATUS

@@ -105,6 +105,8 @@ struct atd_http_server {
     pthread_mutex_t append_mu;
     uint64_t append_ticket;              /* under append_mu */
     _Atomic uint64_t answered_ticket;    /* every batch up to it is answered */
+    _Atomic uint32_t turn_seq;           /* futex word: bumped when a ticket is answered */
+    _Atomic int turn_waiters;            /* a thread sleeps (or is about to) on turn_seq */
 };
 
 static inline atd_http_thread *atd__http_thread(h2o_req_t *req)

@@ -1,0 +1,187 @@
+/* Cross-thread answer order (ATTRIBUTION.md §8, docs/http.md "Group commit and ordering"):
+ * an event acknowledged before another one is also earlier in the log.
+ *
+ * The real binary runs 4 HTTP threads (SO_REUSEPORT spreads the connections over them, so
+ * their batches interleave in the log). One client thread keeps 64 keep-alive connections
+ * busy, one request in flight on each, and notes for every answer the epoll_wait call that
+ * first saw it complete. On loopback an answer is in the client's socket when the server's
+ * writev returns, so when the server answered b before a, the call that sees a also sees b
+ * (or an earlier one did). Read back in log order, the calls must therefore never go down:
+ * a later call for an earlier record means that record was answered after one logged behind
+ * it. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "http_test_util.h"
+
+#define CONNS 64
+#define PER_CONN 150
+
+typedef struct conn {
+    int fd;
+    int sent;      /* requests sent on this connection */
+    char buf[4096];
+    size_t n;
+} conn;
+
+static long seen_at[CONNS][PER_CONN]; /* epoll_wait call that saw the answer; 0: none */
+
+static int conn_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int send_request(conn *c, int ci)
+{
+    char body[512], req[1024];
+    int bl = snprintf(body, sizeof body,
+                      "{\"type\":\"install\",\"device_id\":\"d-%d-%d\",\"event_id\":\"o-%d-%d\","
+                      "\"platform\":\"android\"}",
+                      ci, c->sent, ci, c->sent);
+    int rl = snprintf(req, sizeof req,
+                      "POST /v1/events/order.app HTTP/1.1\r\nHost: t\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                      bl, body);
+    c->sent++;
+    return send_all(c->fd, req, (size_t)rl);
+}
+
+/* Length of the complete answer at the start of c->buf, 0 when incomplete; *status is set. */
+static size_t answer_len(const conn *c, int *status)
+{
+    const char *end = memmem(c->buf, c->n, "\r\n\r\n", 4);
+    if (!end) return 0;
+    size_t head = (size_t)(end - c->buf) + 4;
+    *status = (c->n > 12 && !memcmp(c->buf, "HTTP/1.1 ", 9)) ? atoi(c->buf + 9) : -1;
+    long clen = 0;
+    for (const char *p = c->buf; p < end; p++) {
+        if ((p == c->buf || p[-1] == '\n') && !strncasecmp(p, "content-length:", 15)) {
+            clen = atol(p + 15);
+            break;
+        }
+    }
+    return c->n >= head + (size_t)clen ? head + (size_t)clen : 0;
+}
+
+typedef struct order_check {
+    long records, ours, decreases;
+    long last_call;
+    char first[256];
+} order_check;
+
+static void on_event(const atd_event *ev, void *ud)
+{
+    order_check *oc = ud;
+    oc->records++;
+    int ci, k;
+    char id[64];
+    size_t n = ev->event_id.n < sizeof id - 1 ? ev->event_id.n : sizeof id - 1;
+    memcpy(id, ev->event_id.p, n);
+    id[n] = 0;
+    if (sscanf(id, "o-%d-%d", &ci, &k) != 2 || ci < 0 || ci >= CONNS || k < 0 || k >= PER_CONN)
+        return;
+    oc->ours++;
+    long call = seen_at[ci][k];
+    if (call < oc->last_call) {
+        if (!oc->decreases)
+            snprintf(oc->first, sizeof oc->first,
+                     "record %ld (%s) answered at epoll call %ld, after call %ld of an earlier "
+                     "record",
+                     oc->records - 1, id, call, oc->last_call);
+        oc->decreases++;
+    }
+    if (call > oc->last_call) oc->last_call = call;
+}
+
+static void test_answers_in_log_order(void)
+{
+    test_server s;
+    ts_init(&s, "http-order",
+            "server:\n  threads: 4\nlog:\n  backend: file\napps:\n  order.app:\n    click_lookback: 7d\n");
+    CHECK(ts_start(&s) == 0);
+    if (!s.pid) goto out;
+
+    static conn cs[CONNS];
+    int ep = epoll_create1(0);
+    for (int i = 0; i < CONNS; i++) {
+        cs[i] = (conn){.fd = conn_open(s.port)};
+        CHECK(cs[i].fd >= 0);
+        if (cs[i].fd < 0) goto out;
+        struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &e);
+    }
+    for (int i = 0; i < CONNS; i++) CHECK(send_request(&cs[i], i) == 0);
+
+    long call = 0, answered = 0, bad_status = 0, errors = 0;
+    int64_t deadline = atd_mono_ms() + 60000;
+    while (answered < (long)CONNS * PER_CONN && errors == 0 && atd_mono_ms() < deadline) {
+        struct epoll_event evs[CONNS];
+        int n = epoll_wait(ep, evs, CONNS, 1000);
+        if (n < 0 && errno == EINTR) continue;
+        call++;
+        for (int j = 0; j < n; j++) {
+            int ci = (int)evs[j].data.u32;
+            conn *c = &cs[ci];
+            ssize_t r = read(c->fd, c->buf + c->n, sizeof c->buf - c->n);
+            if (r <= 0) {
+                errors++;
+                break;
+            }
+            c->n += (size_t)r;
+            int status = 0;
+            size_t len = answer_len(c, &status);
+            if (!len) continue;
+            if (c->n != len) errors++; /* one request in flight: nothing may follow */
+            if (status != 200) bad_status++;
+            seen_at[ci][c->sent - 1] = call;
+            answered++;
+            c->n = 0;
+            if (c->sent < PER_CONN && send_request(c, ci) != 0) errors++;
+        }
+    }
+    CHECK_EQ_INT(errors, 0);
+    CHECK_EQ_INT(bad_status, 0);
+    CHECK_EQ_INT(answered, (long)CONNS * PER_CONN);
+    for (int i = 0; i < CONNS; i++) close(cs[i].fd);
+    close(ep);
+    fprintf(stderr, "  %ld answers over %ld epoll calls\n", answered, call);
+
+    CHECK_EQ_INT(WEXITSTATUS(ts_stop(&s, SIGTERM)), 0);
+    order_check oc = {0};
+    CHECK_EQ_INT(ts_read_events(s.data, on_event, &oc), (long)CONNS * PER_CONN);
+    CHECK_EQ_INT(oc.ours, (long)CONNS * PER_CONN);
+    if (oc.decreases) fprintf(stderr, "  %ld out of order; first: %s\n", oc.decreases, oc.first);
+    CHECK_EQ_INT(oc.decreases, 0);
+out:
+    ts_free(&s);
+}
+
+int main(void)
+{
+    RUN(test_answers_in_log_order);
+    return atd_test_done();
+}
