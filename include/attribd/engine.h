@@ -106,14 +106,28 @@ void atd_engine_set_kv_expiry(atd_engine *e, int on);
  * changed keys to the kv only at the flush, in key order: many events then cost one kv write
  * per key. All events of a batch must go through the same write transaction, and the flush
  * must come before that transaction commits (a caller's own keys may be put before or after
- * it). On abort call atd_engine_batch_discard. Strings of results made during a batch stay
- * valid until the flush/discard (or the arena reset, whichever is first). */
+ * it). On abort call atd_engine_batch_discard. Strings of a result made during a batch stay
+ * valid until the next atd_engine_process call, the flush or the discard (or the arena reset,
+ * whichever is first): use the result before the next event. */
 void atd_engine_batch_begin(atd_engine *e);
 int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn);
 void atd_engine_batch_discard(atd_engine *e);
 /* Memory the current batch holds (cached keys and values, the cache's table), in bytes: a
  * caller with big batches (replay) ends the batch when this passes its budget. */
 size_t atd_engine_batch_bytes(const atd_engine *e);
+
+/* Prefetching (optional; for throughput, never changes a result). A caller that knows the
+ * next events (replay parses ahead) hides the memory latency of the batch cache's random
+ * lookups: atd_engine_prefetch_slots for an event some 16 events ahead (fills *pf with the
+ * hashes of the keys the event will look up and starts loading their hash-table slots), then
+ * atd_engine_prefetch_values with the same *pf some 8 events ahead (starts loading the keys
+ * and values those slots point to). Both are no-ops outside a batch. */
+typedef struct atd_prefetch {
+    uint64_t hash[3];
+    int n;
+} atd_prefetch;
+void atd_engine_prefetch_slots(atd_engine *e, const atd_event *ev, atd_prefetch *pf);
+void atd_engine_prefetch_values(atd_engine *e, const atd_prefetch *pf);
 
 /* The current state of a device for the SDK conversion data (issue: GET /v1/conversion):
  * fills *out with event_type ATD_RES_INSTALL, install_ts and the acquisition attribution.

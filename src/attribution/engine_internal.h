@@ -24,7 +24,7 @@ struct atd_engine {
 };
 
 /* Reads a key: 0 and *val (a stable copy: valid until the arena is reset, or with the
- * batch cache until the batch ends), ATD_ENOTFOUND, or an error. The copy may be modified by
+ * batch cache until the end of the current event), ATD_ENOTFOUND, or an error. The copy may be modified by
  * the caller (then written back with atd_eng_put). */
 int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, atd_arena *arena,
                 uint8_t **val, size_t *vlen);

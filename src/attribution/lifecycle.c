@@ -2,6 +2,7 @@
  * lifecycle of §6 (first install, new install, reinstall, re-attribution, session,
  * re-engagement, in-app) and become one result each (§7). */
 #include "attribd/duration.h"
+#include "attribution/batch_cache.h"
 #include "attribution/engine_internal.h"
 
 /* --- touches ----------------------------------------------------------------------------- */
@@ -175,6 +176,8 @@ static int start_window(atd_ctx *c, atd_device *d, const atd_cand *best)
 int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
                        const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena)
 {
+    /* what the cache gave up during the previous event may be reused from now on */
+    if (e->cache) atd_cache_release(e->cache);
     if (ATD_EV_IS_TOUCH(ev->type)) return store_touch(e, txn, ev, seq, arena);
     if (!ATD_EV_IS_APP(ev->type) || !ev->device_id.p) return ATD_EINVAL;
 

@@ -231,33 +231,30 @@ static size_t make_key(char *buf, char kind, atd_str app, const void *id, size_t
     return 1 + SHA256_DIGEST_LENGTH;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
+/* hex digit values, 0xff for other bytes */
+static const uint8_t hex_digit[256] = {
+    ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,  ['6'] = 6,
+    ['7'] = 7,  ['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13,
+    ['e'] = 14, ['f'] = 15,
+};
+
+static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
 {
     /* a lower-case UUID (GAID/IDFA in normal form) is kept as its 16 bytes */
-    static const int dash[] = {8, 13, 18, 23};
     if (adid.n == 36 && adid.p[8] == '-' && adid.p[13] == '-' && adid.p[18] == '-' &&
         adid.p[23] == '-') {
+        /* offsets of the 16 digit pairs */
+        static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
         uint8_t raw[16];
-        size_t k = 0, d = 0;
         int ok = 1;
-        for (size_t i = 0; i < 36 && ok; i++) {
-            if (d < 4 && (int)i == dash[d]) {
-                d++;
-                continue;
-            }
-            int hi = hexval(adid.p[i]), lo = hexval(adid.p[i + 1]);
-            if (hi < 0 || lo < 0) ok = 0;
-            else raw[k++] = (uint8_t)(hi << 4 | lo);
-            i++;
+        for (size_t i = 0; i < 16; i++) {
+            char h = adid.p[at[i]], l = adid.p[at[i] + 1];
+            ok &= is_hex(h) & is_hex(l);
+            raw[i] = (uint8_t)(hex_digit[(uint8_t)h] << 4 | hex_digit[(uint8_t)l]);
         }
-        if (ok && k == 16) return make_key(buf, 'U', app, raw, 16);
+        if (ok) return make_key(buf, 'U', app, raw, 16);
     }
     return make_key(buf, 'A', app, adid.p, adid.n);
 }

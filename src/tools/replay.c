@@ -80,7 +80,6 @@ typedef struct replay {
     atd_kv *kv;
     atd_engine *eng;
     atd_kv_txn *txn;
-    atd_arena arena;
     atd_buf outbuf;
     uint64_t line_no, valid, rejected, results, in_batch;
     uint64_t batch_max;  /* events per batch (hidden --batch), 0: by memory */
@@ -121,7 +120,6 @@ static int batch_end(replay *r)
     }
     r->in_batch = 0;
     if (out_flush(r) < 0) return -1;
-    atd_arena_reset(&r->arena);
     return 0;
 }
 
@@ -155,54 +153,123 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-/* One input line (without its newline). Returns 0, or < 0 to stop the run. */
-static int do_line(replay *r, const char *line, size_t n)
-{
-    r->line_no++;
-    if (is_blank(line, n)) return 0;
+/* Events are parsed a few lines ahead of the engine, so that the engine's cache can be told
+ * which state they will need (atd_engine_prefetch_*): its lookups are random accesses over
+ * gigabytes, and a prefetch issued ~16 events early has arrived when the event is processed.
+ * Each slot of the ring has its own arena (the event's strings and the engine's scratch). */
+#define RING 16                /* events in flight (a power of two) */
+#define PREFETCH_VALUES_AT 8   /* events ahead at which the second prefetch is made */
+
+typedef struct slot {
+    atd_arena arena;
     atd_event ev;
+    atd_prefetch pf;
+    uint64_t line_no;
+    int state; /* 0: empty (blank line), 1: parsed, 2: rejected (err holds why) */
     atd_event_error err;
-    memset(&err, 0, sizeof err);
-    if (atd_event_parse_json(line, n, ATD_PARSE_REQUIRE_TS, ATD_STR_NULL, r->cfg, &r->arena,
-                             &ev, &err) != 0) {
-        r->rejected++;
-        fprintf(stderr, "%s:%llu: field %s: %s\n", r->in_name, (unsigned long long)r->line_no,
-                err.field ? err.field : "body", err.message[0] ? err.message : "invalid event");
-        return 0;
+} slot;
+
+/* Parses one input line (without its newline) into s. */
+static void parse_line(replay *r, slot *s, const char *line, size_t n)
+{
+    s->line_no = ++r->line_no;
+    s->state = 0;
+    if (is_blank(line, n)) return;
+    memset(&s->err, 0, sizeof s->err);
+    if (atd_event_parse_json(line, n, ATD_PARSE_REQUIRE_TS, ATD_STR_NULL, r->cfg, &s->arena,
+                             &s->ev, &s->err) != 0) {
+        s->state = 2;
+        return;
     }
-    const atd_app_config *app = atd_config_app(r->cfg, ev.app_id.p, ev.app_id.n);
+    s->state = 1;
+    atd_engine_prefetch_slots(r->eng, &s->ev, &s->pf);
+}
+
+/* Runs a parsed line through the engine. Returns 0, or < 0 to stop the run. */
+static int process_slot(replay *r, slot *s)
+{
+    int rc = 0;
+    if (s->state == 2) {
+        r->rejected++;
+        fprintf(stderr, "%s:%llu: field %s: %s\n", r->in_name, (unsigned long long)s->line_no,
+                s->err.field ? s->err.field : "body",
+                s->err.message[0] ? s->err.message : "invalid event");
+        goto out;
+    }
+    if (s->state != 1) goto out;
+    const atd_event *ev = &s->ev;
+    const atd_app_config *app = atd_config_app(r->cfg, ev->app_id.p, ev->app_id.n);
     if (!app) { /* the parser checks the app; this is belt and braces */
         r->rejected++;
         fprintf(stderr, "%s:%llu: field app_id: unknown app\n", r->in_name,
-                (unsigned long long)r->line_no);
-        return 0;
+                (unsigned long long)s->line_no);
+        goto out;
     }
-    if (!r->txn && batch_begin(r) < 0) return -1;
+    if (!r->txn && (rc = batch_begin(r)) < 0) goto out;
     atd_result res;
-    int rc = atd_engine_process(r->eng, r->txn, app, &ev, r->seq0 + r->valid, &res, &r->arena);
+    rc = atd_engine_process(r->eng, r->txn, app, ev, r->seq0 + r->valid, &res, &s->arena);
     if (rc < 0) {
-        fprintf(stderr, "%s:%llu: engine: %s\n", r->in_name, (unsigned long long)r->line_no,
+        fprintf(stderr, "%s:%llu: engine: %s\n", r->in_name, (unsigned long long)s->line_no,
                 atd_strerror(rc));
-        return rc;
+        goto out;
     }
     r->valid++;
     if (rc == 1) {
-        res.source_offset = r->line_no;
+        res.source_offset = s->line_no;
         atd_result_to_json(&res, &r->outbuf);
         atd_buf_putc(&r->outbuf, '\n');
         r->results++;
     }
-    /* the event, its result and the engine's scratch live in the arena; the batch cache
-     * holds its own copies of what it keeps */
-    atd_arena_reset(&r->arena);
+    rc = 0;
     ++r->in_batch;
     if (r->batch_max ? r->in_batch >= r->batch_max
                      : atd_engine_batch_bytes(r->eng) >= r->cache_bytes) {
-        if (batch_end(r) < 0) return -1;
+        if (batch_end(r) < 0) rc = -1;
     }
-    if (r->valid % PROGRESS_EVERY == 0) progress(r);
-    if (r->outbuf.n >= OUT_FLUSH && out_flush(r) < 0) return -1;
-    return 0;
+    if (rc == 0 && r->valid % PROGRESS_EVERY == 0) progress(r);
+    if (rc == 0 && r->outbuf.n >= OUT_FLUSH && out_flush(r) < 0) rc = -1;
+out:
+    /* the event, its result and the engine's scratch live in the slot's arena; the batch
+     * cache holds its own copies of what it keeps */
+    atd_arena_reset(&s->arena);
+    s->state = 0;
+    return rc;
+}
+
+typedef struct pipeline {
+    slot ring[RING];
+    uint64_t parsed, done; /* lines parsed into the ring / processed */
+} pipeline;
+
+/* Processes the oldest parsed line. */
+static int pipeline_step(replay *r, pipeline *p)
+{
+    return process_slot(r, &p->ring[p->done++ & (RING - 1)]);
+}
+
+/* Takes one more line: parses it, makes the second prefetch for the line PREFETCH_VALUES_AT
+ * before it, and processes the oldest line when the ring is full. */
+static int pipeline_push(replay *r, pipeline *p, const char *line, size_t n)
+{
+    int rc = 0;
+    if (p->parsed - p->done == RING) rc = pipeline_step(r, p);
+    parse_line(r, &p->ring[p->parsed & (RING - 1)], line, n);
+    p->parsed++;
+    if (p->parsed > PREFETCH_VALUES_AT) {
+        slot *s = &p->ring[(p->parsed - 1 - PREFETCH_VALUES_AT) & (RING - 1)];
+        if (s->state == 1 && p->parsed - 1 - PREFETCH_VALUES_AT >= p->done)
+            atd_engine_prefetch_values(r->eng, &s->pf);
+    }
+    return rc;
+}
+
+/* Processes every line still in the ring (their strings point into the input buffer, which is
+ * about to move). */
+static int pipeline_drain(replay *r, pipeline *p)
+{
+    int rc = 0;
+    while (rc == 0 && p->done < p->parsed) rc = pipeline_step(r, p);
+    return rc;
 }
 
 /* Reads the input in big chunks and hands out whole lines. */
@@ -210,7 +277,13 @@ static int run_input(replay *r, FILE *in)
 {
     size_t cap = READ_CHUNK * 2, have = 0;
     char *buf = malloc(cap);
-    if (!buf) return -1;
+    pipeline *p = calloc(1, sizeof *p);
+    if (!buf || !p) {
+        free(buf);
+        free(p);
+        return -1;
+    }
+    for (int i = 0; i < RING; i++) atd_arena_init(&p->ring[i].arena, 64 << 10);
     int rc = 0;
     for (;;) {
         if (stop_requested) {
@@ -240,17 +313,23 @@ static int run_input(replay *r, FILE *in)
             char *nl = memchr(buf + pos, '\n', have - pos);
             if (!nl) break;
             size_t len = (size_t)(nl - (buf + pos));
-            if ((rc = do_line(r, buf + pos, len)) < 0) break;
+            if ((rc = pipeline_push(r, p, buf + pos, len)) < 0) break;
             pos += len + 1;
         }
+        if (rc == 0) rc = pipeline_drain(r, p);
         if (rc < 0) break;
         memmove(buf, buf + pos, have - pos);
         have -= pos;
         if (eof) {
-            if (have) rc = do_line(r, buf, have); /* a last line without a newline */
+            if (have) { /* a last line without a newline */
+                rc = pipeline_push(r, p, buf, have);
+                if (rc == 0) rc = pipeline_drain(r, p);
+            }
             break;
         }
     }
+    for (int i = 0; i < RING; i++) atd_arena_free(&p->ring[i].arena);
+    free(p);
     free(buf);
     return rc;
 }
@@ -363,8 +442,6 @@ int atd_cmd_replay(int argc, char **argv)
             atd_kv_txn_abort(t);
         }
     }
-    /* reset after every event: one block that stays in the CPU caches */
-    atd_arena_init(&r.arena, 1 << 20);
     atd_buf_init(&r.outbuf);
     atd_buf_reserve(&r.outbuf, OUT_FLUSH + 65536);
     r.start_ms = r.last_progress_ms = atd_mono_ms();
@@ -396,7 +473,6 @@ int atd_cmd_replay(int argc, char **argv)
 done:
     if (r.eng) atd_engine_free(r.eng);
     if (r.kv) atd_kv_close(r.kv);
-    atd_arena_free(&r.arena);
     atd_buf_free(&r.outbuf);
     if (in && in != stdin) fclose(in);
     if (r.out && r.out != stdout) fclose(r.out);

@@ -1,0 +1,396 @@
+/* The write-behind cache of a batch (batch_cache.h). */
+#include "attribution/batch_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* A key block: the key and what the flush needs besides the value. */
+typedef struct key_hdr {
+    int64_t expire_at;
+    uint32_t klen;
+    uint32_t dirty;
+    char bytes[];
+} key_hdr;
+
+/* A table slot (32 bytes: two per CPU cache line). */
+typedef struct cache_ent {
+    uint64_t hash;
+    key_hdr *key; /* NULL: a free slot */
+    uint8_t *val; /* NULL: known to be absent */
+    uint32_t vlen;
+    uint32_t cap; /* bytes of the block at val (>= vlen): room to grow in place */
+} cache_ent;
+
+/* Memory for keys and values of a batch: chunks kept across batches (a fresh malloc per batch
+ * would be returned to the kernel and faulted back in, page by page, every time). */
+#define POOL_CHUNK (32u << 20)
+typedef struct pool {
+    char **chunks;
+    size_t n, cap, cur, used; /* chunks[cur] is filled up to used */
+    void **big;               /* allocations larger than a chunk, freed at reset */
+    size_t nbig, capbig;
+    size_t bigbytes; /* sum of the big allocations */
+} pool;
+
+/* Big blocks (pool chunks, the table) in transparent huge pages where the kernel offers them
+ * (THP "madvise" mode): one page fault per 2 MiB instead of per 4 KiB, and far fewer TLB
+ * misses on the random accesses of the hash table. Freed with free(). */
+#define HUGE_ALIGN (2u << 20)
+static void *huge_alloc(size_t n)
+{
+    void *p;
+    if (posix_memalign(&p, HUGE_ALIGN, n) != 0) abort();
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, n, MADV_HUGEPAGE); /* only advice: without it, normal pages */
+#endif
+    return p;
+}
+
+static void *grow_array(void *p, size_t *cap, size_t elem)
+{
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *np = realloc(p, ncap * elem);
+    if (!np) abort();
+    *cap = ncap;
+    return np;
+}
+
+static void *pool_alloc(pool *pl, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (n > POOL_CHUNK / 4) {
+        if (pl->nbig == pl->capbig) pl->big = grow_array(pl->big, &pl->capbig, sizeof *pl->big);
+        void *p = malloc(n);
+        if (!p) abort();
+        pl->bigbytes += n;
+        return pl->big[pl->nbig++] = p;
+    }
+    if (pl->cur >= pl->n || POOL_CHUNK - pl->used < n) {
+        if (pl->cur < pl->n && pl->used) pl->cur++;
+        if (pl->cur >= pl->n) {
+            if (pl->n == pl->cap) pl->chunks = grow_array(pl->chunks, &pl->cap, sizeof *pl->chunks);
+            pl->chunks[pl->n] = huge_alloc(POOL_CHUNK);
+            if (!pl->chunks[pl->n]) abort();
+            pl->n++;
+        }
+        pl->used = 0;
+    }
+    void *p = pl->chunks[pl->cur] + pl->used;
+    pl->used += n;
+    return p;
+}
+
+static void pool_reset(pool *pl)
+{
+    for (size_t i = 0; i < pl->nbig; i++) free(pl->big[i]);
+    pl->nbig = 0;
+    pl->bigbytes = 0;
+    pl->cur = pl->used = 0;
+}
+
+static void pool_free(pool *pl)
+{
+    pool_reset(pl);
+    for (size_t i = 0; i < pl->n; i++) free(pl->chunks[i]);
+    free(pl->chunks);
+    free(pl->big);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* Value blocks up to this size are recycled by size class (multiples of CLASS_STEP). */
+#define CLASS_STEP 32
+#define CLASS_MAX 8192
+#define N_CLASSES (CLASS_MAX / CLASS_STEP + 1)
+
+typedef struct given_up {
+    uint8_t *p;
+    uint32_t cap;
+} given_up;
+
+struct atd_cache {
+    cache_ent *recent[4]; /* the last entries looked up: a get is mostly followed by a put */
+    cache_ent *missed;    /* the entry of the last MISS, for atd_cache_fill */
+    cache_ent *tab;
+    size_t cap, used; /* cap: a power of two */
+    pool mem;         /* keys and values */
+    void *free_blocks[N_CLASSES]; /* recycled blocks by class, linked through their first bytes */
+    given_up *gave;               /* blocks given up during the current event */
+    size_t ngave, capgave;
+};
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    h = (h ^ v) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return h ^ (h >> 32);
+}
+
+uint64_t atd_cache_hash(const char *key, size_t klen) { return hash_bytes(key, klen); }
+
+static cache_ent *cache_find(const atd_cache *c, const char *key, size_t klen, uint64_t h)
+{
+    size_t mask = c->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        cache_ent *ent = &c->tab[i];
+        if (!ent->key) return ent;
+        if (ent->hash == h && ent->key->klen == klen && memcmp(ent->key->bytes, key, klen) == 0)
+            return ent;
+    }
+}
+
+static void cache_grow(atd_cache *c)
+{
+    size_t ncap = c->cap ? c->cap * 2 : 4096;
+    cache_ent *old = c->tab;
+    size_t ocap = c->cap;
+    c->tab = huge_alloc(ncap * sizeof *c->tab);
+    memset(c->tab, 0, ncap * sizeof *c->tab);
+    c->cap = ncap;
+    for (size_t i = 0; i < ocap; i++) {
+        if (!old[i].key) continue;
+        size_t mask = ncap - 1, j = old[i].hash & mask;
+        while (c->tab[j].key) j = (j + 1) & mask;
+        c->tab[j] = old[i];
+    }
+    free(old);
+    memset(c->recent, 0, sizeof c->recent);
+    c->missed = NULL;
+}
+
+atd_cache *atd_cache_new(void)
+{
+    atd_cache *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    cache_grow(c);
+    return c;
+}
+
+void atd_cache_free(atd_cache *c)
+{
+    if (!c) return;
+    free(c->tab);
+    pool_free(&c->mem);
+    free(c->gave);
+    free(c);
+}
+
+void atd_cache_clear(atd_cache *c)
+{
+    memset(c->recent, 0, sizeof c->recent);
+    c->missed = NULL;
+    if (c->used) memset(c->tab, 0, c->cap * sizeof *c->tab);
+    c->used = 0;
+    pool_reset(&c->mem);
+    memset(c->free_blocks, 0, sizeof c->free_blocks);
+    c->ngave = 0;
+}
+
+/* A block of at least n bytes; *cap gets its size. */
+static uint8_t *block_alloc(atd_cache *c, size_t n, uint32_t *cap)
+{
+    if (n > CLASS_MAX) {
+        *cap = (uint32_t)n;
+        return pool_alloc(&c->mem, n);
+    }
+    size_t cls = (n + CLASS_STEP - 1) / CLASS_STEP;
+    if (cls == 0) cls = 1;
+    *cap = (uint32_t)(cls * CLASS_STEP);
+    void *p = c->free_blocks[cls];
+    if (p) {
+        memcpy(&c->free_blocks[cls], p, sizeof(void *));
+        return p;
+    }
+    return pool_alloc(&c->mem, *cap);
+}
+
+/* Gives up a block: reusable after the current event (atd_cache_release). */
+static void block_give_up(atd_cache *c, uint8_t *p, uint32_t cap)
+{
+    if (!p || cap > CLASS_MAX || cap % CLASS_STEP) return; /* big ones are not recycled */
+    if (c->ngave == c->capgave) c->gave = grow_array(c->gave, &c->capgave, sizeof *c->gave);
+    c->gave[c->ngave++] = (given_up){p, cap};
+}
+
+void atd_cache_release(atd_cache *c)
+{
+    for (size_t i = 0; i < c->ngave; i++) {
+        size_t cls = c->gave[i].cap / CLASS_STEP;
+        memcpy(c->gave[i].p, &c->free_blocks[cls], sizeof(void *));
+        c->free_blocks[cls] = c->gave[i].p;
+    }
+    c->ngave = 0;
+}
+
+static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fresh)
+{
+    uint64_t h = hash_bytes(key, klen);
+    for (int i = 0; i < 4; i++) {
+        cache_ent *r = c->recent[i];
+        if (r && r->hash == h && r->key->klen == klen && memcmp(r->key->bytes, key, klen) == 0) {
+            *fresh = 0;
+            return r;
+        }
+    }
+    if ((c->used + 1) * 10 > c->cap * 7) cache_grow(c); /* linear probing up to 70% full */
+    cache_ent *ent = cache_find(c, key, klen, h);
+    memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
+    c->recent[0] = ent;
+    *fresh = ent->key == NULL;
+    if (*fresh) {
+        key_hdr *k = pool_alloc(&c->mem, sizeof *k + (klen ? klen : 1));
+        k->expire_at = 0;
+        k->klen = (uint32_t)klen;
+        k->dirty = 0;
+        memcpy(k->bytes, key, klen);
+        ent->hash = h;
+        ent->key = k;
+        ent->val = NULL;
+        ent->vlen = ent->cap = 0;
+        c->used++;
+    }
+    return ent;
+}
+
+int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    int fresh;
+    cache_ent *ent = cache_slot(c, key, klen, &fresh);
+    if (fresh) {
+        c->missed = ent;
+        return ATD_CACHE_MISS;
+    }
+    if (!ent->val) return ATD_CACHE_ABSENT;
+    *val = ent->val;
+    *vlen = ent->vlen;
+    return ATD_CACHE_HIT;
+}
+
+uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen)
+{
+    cache_ent *ent = c->missed;
+    c->missed = NULL;
+    if (!ent || !val) return NULL;
+    ent->val = block_alloc(c, vlen ? vlen : 1, &ent->cap);
+    memcpy(ent->val, val, vlen);
+    ent->vlen = (uint32_t)vlen;
+    return ent->val;
+}
+
+void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, size_t vlen,
+                   int64_t expire_at)
+{
+    int fresh;
+    cache_ent *ent = cache_slot(c, key, klen, &fresh);
+    if (ent->val != val) {
+        if (ent->val && vlen > ent->vlen && vlen <= ent->cap &&
+            memcmp(val, ent->val, ent->vlen) == 0) {
+            /* an append (a touch list growing): only the new bytes are written */
+            memcpy(ent->val + ent->vlen, (const uint8_t *)val + ent->vlen, vlen - ent->vlen);
+        } else if (ent->val && vlen <= ent->cap) {
+            memmove(ent->val, val, vlen);
+        } else {
+            /* a value that grows gets room to grow in place next time */
+            size_t want = ent->val ? vlen + vlen / 4 + 32 : vlen;
+            uint32_t cap;
+            uint8_t *copy = block_alloc(c, want ? want : 1, &cap);
+            memcpy(copy, val, vlen);
+            block_give_up(c, ent->val, ent->cap);
+            ent->val = copy;
+            ent->cap = cap;
+        }
+    }
+    ent->vlen = (uint32_t)vlen;
+    ent->key->expire_at = expire_at;
+    ent->key->dirty = 1;
+}
+
+/* A dirty entry to write, with its key's first 16 bytes as two big-endian numbers: the sort
+ * compares those (in the array, no pointer chasing) and reads the keys only on a tie. */
+typedef struct sort_ent {
+    uint64_t k0, k1;
+    const cache_ent *ent;
+} sort_ent;
+
+static uint64_t load_be(const char *p, size_t n)
+{
+    uint8_t b[8] = {0};
+    memcpy(b, p, n < 8 ? n : 8);
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
+           (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+           (uint64_t)b[6] << 8 | b[7];
+}
+
+static int cmp_sort_ent(const void *a, const void *b)
+{
+    const sort_ent *x = a, *y = b;
+    if (x->k0 != y->k0) return x->k0 < y->k0 ? -1 : 1;
+    if (x->k1 != y->k1) return x->k1 < y->k1 ? -1 : 1;
+    const key_hdr *p = x->ent->key, *q = y->ent->key;
+    size_t n = p->klen < q->klen ? p->klen : q->klen;
+    int r = memcmp(p->bytes, q->bytes, n);
+    return r ? r : (p->klen > q->klen) - (p->klen < q->klen);
+}
+
+int atd_cache_flush(atd_cache *c, atd_cache_put_fn put, void *ctx, size_t *n_written)
+{
+    sort_ent *list = malloc((c->used ? c->used : 1) * sizeof *list);
+    if (!list) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < c->cap; i++) {
+        const cache_ent *ent = &c->tab[i];
+        if (!ent->key || !ent->key->dirty) continue;
+        const key_hdr *k = ent->key;
+        list[n].k0 = load_be(k->bytes, k->klen);
+        list[n].k1 = k->klen > 8 ? load_be(k->bytes + 8, k->klen - 8) : 0;
+        list[n++].ent = ent;
+    }
+    /* key order: the kv (a B-tree) appends to neighbouring pages instead of jumping around */
+    qsort(list, n, sizeof *list, cmp_sort_ent);
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const cache_ent *ent = list[i].ent;
+        r = put(ctx, ent->key->bytes, ent->key->klen, ent->val, ent->vlen, ent->key->expire_at);
+    }
+    free(list);
+    *n_written = n;
+    atd_cache_clear(c);
+    return r;
+}
+
+size_t atd_cache_bytes(const atd_cache *c)
+{
+    return c->mem.cur * POOL_CHUNK + c->mem.used + c->mem.bigbytes + c->cap * sizeof *c->tab;
+}
+
+void atd_cache_prefetch_slot(const atd_cache *c, uint64_t hash)
+{
+    __builtin_prefetch(&c->tab[hash & (c->cap - 1)]);
+}
+
+void atd_cache_prefetch_value(const atd_cache *c, uint64_t hash)
+{
+    size_t mask = c->cap - 1;
+    /* the slot is in the CPU cache by now; probe by hash only (a hint) */
+    for (size_t j = hash & mask;; j = (j + 1) & mask) {
+        const cache_ent *ent = &c->tab[j];
+        if (!ent->key) return;
+        if (ent->hash == hash) {
+            __builtin_prefetch(ent->key);
+            if (ent->val) __builtin_prefetch(ent->val);
+            return;
+        }
+    }
+}

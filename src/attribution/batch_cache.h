@@ -1,0 +1,51 @@
+/* The engine's write-behind cache of a batch: every key the batch read or wrote, with its
+ * value (or "absent"), in one open-addressing hash table; the changed ones are written to the
+ * kv at the flush, in key order.
+ *
+ * Memory: keys and values live in big pooled chunks (huge pages where the kernel offers them),
+ * kept across batches. A value that outgrows its block moves to a bigger one; the old block is
+ * recycled by size class, but only at atd_cache_release (between two events), so that pointers
+ * into values stay valid for the whole event that got them. */
+#ifndef ATTRIBD_ATTRIBUTION_BATCH_CACHE_H
+#define ATTRIBD_ATTRIBUTION_BATCH_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct atd_cache atd_cache;
+
+atd_cache *atd_cache_new(void); /* aborts on out-of-memory */
+void atd_cache_free(atd_cache *c);
+/* Forgets every key (the memory is kept for the next batch). */
+void atd_cache_clear(atd_cache *c);
+
+enum { ATD_CACHE_MISS = 0, ATD_CACHE_HIT = 1, ATD_CACHE_ABSENT = 2 };
+uint64_t atd_cache_hash(const char *key, size_t klen);
+/* Looks key up: HIT (*val, *vlen: the cached bytes, which the caller may modify and put back),
+ * ABSENT (known not to exist), or MISS: the caller reads the kv and must then call
+ * atd_cache_fill for this key before any other call. */
+int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen);
+/* After a MISS: records the kv's value (val NULL: absent) and returns the cached copy. */
+uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen);
+/* Sets key's value (dirty: written at the flush). val may be the cached copy itself (changed
+ * in place). */
+void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, size_t vlen,
+                   int64_t expire_at);
+/* Between events: blocks given up during the last event become reusable. */
+void atd_cache_release(atd_cache *c);
+
+/* Calls put for every dirty key, in key order (memcmp, shorter first), stopping at the first
+ * error, which it returns. The cache is cleared afterwards, error or not. */
+typedef int (*atd_cache_put_fn)(void *ctx, const char *key, size_t klen, const void *val,
+                                size_t vlen, int64_t expire_at);
+int atd_cache_flush(atd_cache *c, atd_cache_put_fn put, void *ctx, size_t *n_written);
+
+/* Memory held: pooled chunks and the table, in bytes. */
+size_t atd_cache_bytes(const atd_cache *c);
+
+/* Prefetch hints (see atd_engine_prefetch_slots): start loading the table slot of a hash, and
+ * later the key and value its entry points to. */
+void atd_cache_prefetch_slot(const atd_cache *c, uint64_t hash);
+void atd_cache_prefetch_value(const atd_cache *c, uint64_t hash);
+
+#endif
