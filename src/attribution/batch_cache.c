@@ -321,7 +321,9 @@ void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, 
  * compares those (in the array, no pointer chasing) and reads the keys only on a tie. */
 typedef struct sort_ent {
     uint64_t k0, k1;
-    const cache_ent *ent;
+    const key_hdr *key;
+    const uint8_t *val;
+    uint32_t vlen;
 } sort_ent;
 
 static uint64_t load_be(const char *p, size_t n)
@@ -338,7 +340,7 @@ static int cmp_sort_ent(const void *a, const void *b)
     const sort_ent *x = a, *y = b;
     if (x->k0 != y->k0) return x->k0 < y->k0 ? -1 : 1;
     if (x->k1 != y->k1) return x->k1 < y->k1 ? -1 : 1;
-    const key_hdr *p = x->ent->key, *q = y->ent->key;
+    const key_hdr *p = x->key, *q = y->key;
     size_t n = p->klen < q->klen ? p->klen : q->klen;
     int r = memcmp(p->bytes, q->bytes, n);
     return r ? r : (p->klen > q->klen) - (p->klen < q->klen);
@@ -355,14 +357,20 @@ int atd_cache_flush(atd_cache *c, atd_cache_put_fn put, void *ctx, size_t *n_wri
         const key_hdr *k = ent->key;
         list[n].k0 = load_be(k->bytes, k->klen);
         list[n].k1 = k->klen > 8 ? load_be(k->bytes + 8, k->klen - 8) : 0;
-        list[n++].ent = ent;
+        list[n].key = k;
+        list[n].val = ent->val;
+        list[n++].vlen = ent->vlen;
     }
     /* key order: the kv (a B-tree) appends to neighbouring pages instead of jumping around */
     qsort(list, n, sizeof *list, cmp_sort_ent);
     int r = 0;
     for (size_t i = 0; i < n && r == 0; i++) {
-        const cache_ent *ent = list[i].ent;
-        r = put(ctx, ent->key->bytes, ent->key->klen, ent->val, ent->vlen, ent->key->expire_at);
+        if (i + 8 < n) { /* the keys and values are spread over the pool: load ahead */
+            __builtin_prefetch(list[i + 8].key);
+            __builtin_prefetch(list[i + 8].val);
+        }
+        const key_hdr *k = list[i].key;
+        r = put(ctx, k->bytes, k->klen, list[i].val, list[i].vlen, k->expire_at);
     }
     free(list);
     *n_written = n;
@@ -389,7 +397,9 @@ void atd_cache_prefetch_value(const atd_cache *c, uint64_t hash)
         if (!ent->key) return;
         if (ent->hash == hash) {
             __builtin_prefetch(ent->key);
-            if (ent->val) __builtin_prefetch(ent->val);
+            /* a touch list is read whole: its first few cache lines */
+            size_t n = ent->vlen < 256 ? ent->vlen : 256;
+            for (size_t off = 0; ent->val && off < n; off += 64) __builtin_prefetch(ent->val + off);
             return;
         }
     }
