@@ -76,7 +76,18 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
     }
     if (by_ip) {
         e->rbuf.n = 0;
-        atd_touch_encode(&t, &e->rbuf);
+        if (t.adid.p) { /* stored in full above: a reference */
+            atd_touch ref;
+            memset(&ref, 0, sizeof ref);
+            ref.ts = t.ts;
+            ref.seq = t.seq;
+            ref.type = t.type;
+            ref.flags = ATD_TF_REF;
+            ref.adid = t.adid;
+            atd_touch_encode(&ref, &e->rbuf);
+        } else {
+            atd_touch_encode(&t, &e->rbuf);
+        }
         size_t kl = atd_key_touch_ip(key, ev->app_id, &t.ip);
         if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
     }

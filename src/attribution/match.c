@@ -145,6 +145,27 @@ static atd_cand *cand_push(atd_ctx *c, atd_cand **arr, size_t *n, size_t *cap)
     return &(*arr)[(*n)++];
 }
 
+/* Replaces the reference *t (an ip list's record of a touch with an advertising id) by the
+ * full record from its advertising id's list. Returns 1, or 0 when that record is gone or won
+ * (or is a retargeting touch), or an error. */
+static int resolve_ref(atd_ctx *c, atd_touch *t)
+{
+    atd_str adid = t->adid;
+    char key[ATD_KEY_MAX];
+    size_t kl = atd_key_touch_adid(key, c->app_id_str, adid);
+    uint8_t *list = NULL;
+    size_t len = 0;
+    int r = atd_eng_get(c->e, c->txn, key, kl, c->arena, &list, &len);
+    if (r == ATD_ENOTFOUND) return 0;
+    if (r < 0) return r;
+    atd_touch_iter it;
+    if ((r = atd_touch_list_find(list, len, t->seq, &it)) <= 0) return r;
+    if (it.flags & (ATD_TF_RETARGETING | ATD_TF_WON)) return 0;
+    if ((r = atd_touch_iter_decode(&it, t)) < 0) return r;
+    t->adid = adid; /* records of that list leave it out */
+    return 1;
+}
+
 int atd_match_install_candidates(atd_ctx *c, atd_cand **out, size_t *nout)
 {
     atd_cand *arr = NULL;
@@ -178,8 +199,14 @@ int atd_match_install_candidates(atd_ctx *c, atd_cand **out, size_t *nout)
             if (it.flags & (ATD_TF_RETARGETING | ATD_TF_WON)) continue;
             int64_t age = c->t - it.ts;
             if (age < 0 || age > c->app->probabilistic_window_ms) continue;
+            if ((it.flags & ATD_TF_REF) && c->adid.p) continue; /* both have an id */
             atd_cand *cd = cand_push(c, &arr, &n, &cap);
             if ((r = atd_touch_iter_decode(&it, &cd->t)) < 0) return r;
+            if ((it.flags & ATD_TF_REF) && (r = resolve_ref(c, &cd->t)) <= 0) {
+                if (r < 0) return r;
+                n--; /* won, or gone from its list */
+                continue;
+            }
             if ((c->adid.p && cd->t.adid.p) || !atd_fp_eq(&c->fp, &cd->t.fp) ||
                 !cd->t.has_ip || age > atd_touch_window(c->app, &cd->t, 1)) {
                 n--;
@@ -278,7 +305,9 @@ int atd_match_flag_touch(atd_ctx *c, const atd_touch *t, uint8_t flag)
         }
         if (r < 0) return r;
     }
-    if (t->has_ip && t->fp.os && !(t->flags & ATD_TF_RETARGETING)) {
+    /* a touch with an advertising id has its flags in that list only (the ip list holds a
+     * reference) */
+    if (!t->adid.p && t->has_ip && t->fp.os && !(t->flags & ATD_TF_RETARGETING)) {
         if (c->ip_loaded && c->has_ip && c->ip.family == t->ip.family &&
             memcmp(c->ip.addr, t->ip.addr, t->ip.family == 4 ? 4 : 16) == 0) {
             r = flag_in_list(c, c->ip_key, c->ip_klen, c->ip_list, c->ip_len, t->seq, flag);

@@ -180,17 +180,20 @@ int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t
     return 0;
 }
 
+int atd_touch_list_find(const void *list, size_t n, uint64_t seq, atd_touch_iter *it)
+{
+    atd_touch_iter_init(it, list, n);
+    int r;
+    while ((r = atd_touch_iter_next(it)) == 1)
+        if (it->seq == seq) return 1;
+    return r;
+}
+
 int atd_touch_list_set_flag(void *list, size_t n, uint64_t seq, uint8_t flag)
 {
     atd_touch_iter it;
-    atd_touch_iter_init(&it, list, n);
-    int r;
-    while ((r = atd_touch_iter_next(&it)) == 1) {
-        if (it.seq == seq) {
-            *(uint8_t *)(uintptr_t)it.flags_at |= flag;
-            return 1;
-        }
-    }
+    int r = atd_touch_list_find(list, n, seq, &it);
+    if (r == 1) *(uint8_t *)(uintptr_t)it.flags_at |= flag;
     return r;
 }
 

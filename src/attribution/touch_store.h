@@ -1,11 +1,15 @@
 /* The touch store: every touch that a later app event may still use, kept in the kv as lists
  * (one kv value each) under two indexes:
  *   - by (app, advertising id): every touch with an advertising id, retargeting or not (id
- *     matching, retargeting candidates and the click_flood count of §4.4);
+ *     matching, retargeting candidates and the click_flood count of §4.4), in full;
  *   - by (app, ip): non-retargeting touches with an ip and a fingerprint (probabilistic
- *     matching of §3; retargeting touches are only ever id-matched).
- * A touch in both lists is stored twice; its seq ties the copies together when one is flagged
- * (won). A list keeps its records in log order.
+ *     matching of §3; retargeting touches are only ever id-matched). A touch without an
+ *     advertising id is stored here in full; one with an advertising id only as a reference
+ *     (flag ATD_TF_REF: ts, seq, type and the advertising id), resolved through its advertising
+ *     id's list when an install without an advertising id needs it. So every touch is stored
+ *     in full once, its flags (won, used) live in that one copy, and the ip list of a device
+ *     with an advertising id costs a few bytes per touch.
+ * A list keeps its records in log order.
  *
  * Record (after a varint byte length): varint ts, varint seq, byte type, byte flags,
  * strv media_source, varint lookback override (ms, 0: none), byte os [strv version, strv model],
@@ -24,6 +28,7 @@ enum {
     ATD_TF_RETARGETING = 1, /* is_retargeting: true */
     ATD_TF_WON = 2,         /* won an install: never wins nor contributes again (§4) */
     ATD_TF_USED = 4,        /* used by a re-engagement or re-attribution (§6) */
+    ATD_TF_REF = 8,         /* an ip list's reference to the full record in the adid list */
 };
 
 /* Touches older than this, relative to the newest ts of their list (or of the event writing
@@ -95,6 +100,10 @@ int atd_touch_iter_decode(const atd_touch_iter *it, atd_touch *out);
  * of the event writing the list. *max_ts gets the newest ts kept (for the kv expiry). */
 int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t recn,
                            int64_t now, atd_buf *out, int64_t *max_ts);
+
+/* Finds the record with seq in a list: 1 (it is at that record), 0 when absent,
+ * ATD_ECORRUPT. */
+int atd_touch_list_find(const void *list, size_t n, uint64_t seq, atd_touch_iter *it);
 
 /* Sets flag on the record with seq in a (mutable) list value. Returns 1 when found, 0 when
  * not, ATD_ECORRUPT. */

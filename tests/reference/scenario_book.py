@@ -533,6 +533,19 @@ scenario("consumed-touch-second-device", [
     R(4, "install", inst=4, attr=(3, P)), R(5, "install", inst=5, attr="organic"),
     R(8, "install", inst=8, attr=6, contrib=[7]), R(9, "install", inst=9, attr=7)])
 
+# A touch with an advertising id and an ip can be matched by ip from an install without an
+# advertising id (§3), with all its fields; once it has won an install (by id or by ip) it is
+# consumed for both ways of matching (§4).
+scenario("id-touch-matched-by-ip-and-consumed", [
+    click(T0, "netA", aid="A1", ip=IP1, ua=UA_ANDROID, campaign="c1"),
+    install(T0 + H, "d1", aid="A1", ip=IP1, **ANDROID),       # id match wins the click
+    install(T0 + 2 * H, "d2", ip=IP1, **ANDROID),             # consumed: organic
+    click(T0, "netB", aid="A3", ip=IP2, ua=UA_ANDROID, campaign="c2", site_id="s9"),
+    install(T0 + H, "d3", ip=IP2, **ANDROID),                 # by ip, fields of the click
+    install(T0 + 2 * H, "d4", aid="A3", ip=IP2, **ANDROID),   # consumed by d3: organic
+], [R(1, "install", inst=1, attr=0), R(2, "install", inst=2, attr="organic"),
+    R(4, "install", inst=4, attr=(3, P)), R(5, "install", inst=5, attr="organic")])
+
 scenario("retargeting-touch-not-install-candidate", [
     click(T0, "netR", aid="A1", rt=True),
     imp(T0, "netB", aid="A1", rt=True),
