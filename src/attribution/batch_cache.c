@@ -9,17 +9,18 @@
 typedef struct key_hdr {
     int64_t expire_at;
     uint32_t klen;
-    uint32_t dirty;
+    uint8_t dirty;  /* changed in this batch: written at the flush */
+    uint8_t absent; /* known not to exist (no value) */
     char bytes[];
 } key_hdr;
 
 /* A table slot (32 bytes: two per CPU cache line). */
 typedef struct cache_ent {
     uint64_t hash;
-    key_hdr *key; /* NULL: a free slot */
-    uint8_t *val; /* NULL: known to be absent */
+    key_hdr *key; /* the block (key, then value); NULL: a free slot */
+    uint8_t *val; /* the value, in the key's block */
     uint32_t vlen;
-    uint32_t cap; /* bytes of the block at val (>= vlen): room to grow in place */
+    uint32_t cap; /* room for the value in the block (>= vlen): to grow in place */
 } cache_ent;
 
 /* Memory for keys and values of a batch: chunks kept across batches (a fresh malloc per batch
@@ -110,7 +111,10 @@ typedef struct given_up {
 
 struct atd_cache {
     cache_ent *recent[4]; /* the last entries looked up: a get is mostly followed by a put */
-    cache_ent *missed;    /* the entry of the last MISS, for atd_cache_fill */
+    cache_ent *missed;    /* the free slot of the last MISS, for atd_cache_fill */
+    uint64_t missed_hash;
+    const char *missed_key; /* the caller's, alive until atd_cache_fill */
+    size_t missed_klen;
     cache_ent *tab;
     size_t cap, used; /* cap: a power of two */
     pool mem;         /* keys and values */
@@ -234,9 +238,29 @@ void atd_cache_release(atd_cache *c)
     c->ngave = 0;
 }
 
-static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fresh)
+/* A key block: the header and the key, padded to 8 bytes, then room for the value: one
+ * allocation, so that a lookup's key compare also brings the value's first bytes in. */
+static size_t hdr_size(size_t klen) { return (sizeof(key_hdr) + klen + 7) & ~(size_t)7; }
+
+static void block_fill(cache_ent *ent, uint8_t *b, size_t bsize, uint64_t h, const char *key,
+                       size_t klen)
 {
-    uint64_t h = hash_bytes(key, klen);
+    key_hdr *k = (key_hdr *)b;
+    k->expire_at = 0;
+    k->klen = (uint32_t)klen;
+    k->dirty = 0;
+    memcpy(k->bytes, key, klen);
+    ent->hash = h;
+    ent->key = k;
+    ent->cap = (uint32_t)(bsize - hdr_size(klen));
+    ent->val = b + hdr_size(klen);
+    ent->vlen = 0;
+}
+
+/* The entry of key, or (*fresh = 1) the free slot where it goes: the caller then fills it
+ * (block_fill) before any other call. */
+static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_t h, int *fresh)
+{
     for (int i = 0; i < 4; i++) {
         cache_ent *r = c->recent[i];
         if (r && r->hash == h && r->key->klen == klen && memcmp(r->key->bytes, key, klen) == 0) {
@@ -246,33 +270,39 @@ static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, int *fr
     }
     if ((c->used + 1) * 10 > c->cap * 7) cache_grow(c); /* linear probing up to 70% full */
     cache_ent *ent = cache_find(c, key, klen, h);
-    memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
-    c->recent[0] = ent;
     *fresh = ent->key == NULL;
-    if (*fresh) {
-        key_hdr *k = pool_alloc(&c->mem, sizeof *k + (klen ? klen : 1));
-        k->expire_at = 0;
-        k->klen = (uint32_t)klen;
-        k->dirty = 0;
-        memcpy(k->bytes, key, klen);
-        ent->hash = h;
-        ent->key = k;
-        ent->val = NULL;
-        ent->vlen = ent->cap = 0;
-        c->used++;
+    if (!*fresh) {
+        memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
+        c->recent[0] = ent;
     }
     return ent;
+}
+
+/* A new entry in the free slot ent, with room for a value of want bytes. */
+static void cache_add(atd_cache *c, cache_ent *ent, uint64_t h, const char *key, size_t klen,
+                      size_t want)
+{
+    uint32_t bsize;
+    uint8_t *b = block_alloc(c, hdr_size(klen) + want, &bsize);
+    block_fill(ent, b, bsize, h, key, klen);
+    c->used++;
+    memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
+    c->recent[0] = ent;
 }
 
 int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen)
 {
     int fresh;
-    cache_ent *ent = cache_slot(c, key, klen, &fresh);
+    uint64_t h = hash_bytes(key, klen);
+    cache_ent *ent = cache_slot(c, key, klen, h, &fresh);
     if (fresh) {
         c->missed = ent;
+        c->missed_hash = h;
+        c->missed_key = key;
+        c->missed_klen = klen;
         return ATD_CACHE_MISS;
     }
-    if (!ent->val) return ATD_CACHE_ABSENT;
+    if (ent->key->absent) return ATD_CACHE_ABSENT;
     *val = ent->val;
     *vlen = ent->vlen;
     return ATD_CACHE_HIT;
@@ -282,8 +312,12 @@ uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen)
 {
     cache_ent *ent = c->missed;
     c->missed = NULL;
-    if (!ent || !val) return NULL;
-    ent->val = block_alloc(c, vlen ? vlen : 1, &ent->cap);
+    if (!ent) return NULL;
+    cache_add(c, ent, c->missed_hash, c->missed_key, c->missed_klen, val ? vlen : 0);
+    if (!val) {
+        ent->key->absent = 1;
+        return NULL;
+    }
     memcpy(ent->val, val, vlen);
     ent->vlen = (uint32_t)vlen;
     return ent->val;
@@ -293,26 +327,34 @@ void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, 
                    int64_t expire_at)
 {
     int fresh;
-    cache_ent *ent = cache_slot(c, key, klen, &fresh);
-    if (ent->val != val) {
-        if (ent->val && vlen > ent->vlen && vlen <= ent->cap &&
+    uint64_t h = hash_bytes(key, klen);
+    cache_ent *ent = cache_slot(c, key, klen, h, &fresh);
+    if (fresh) {
+        cache_add(c, ent, h, key, klen, vlen);
+        memcpy(ent->val, val, vlen);
+    } else if (ent->val != val) {
+        if (!ent->key->absent && vlen > ent->vlen && vlen <= ent->cap &&
             memcmp(val, ent->val, ent->vlen) == 0) {
-            /* an append (a touch list growing): only the new bytes are written */
+            /* an append (a touch list growing): only the new bytes are written; the old ones
+             * do not move, so pointers into them stay valid */
             memcpy(ent->val + ent->vlen, (const uint8_t *)val + ent->vlen, vlen - ent->vlen);
-        } else if (ent->val && vlen <= ent->cap) {
-            memmove(ent->val, val, vlen);
         } else {
-            /* a value that grows gets room to grow in place next time */
-            size_t want = ent->val ? vlen + vlen / 4 + 32 : vlen;
-            uint32_t cap;
-            uint8_t *copy = block_alloc(c, want ? want : 1, &cap);
-            memcpy(copy, val, vlen);
-            block_give_up(c, ent->val, ent->cap);
-            ent->val = copy;
-            ent->cap = cap;
+            /* a new block (pointers into the old value stay valid until the event ends); a
+             * value that grows gets room to grow in place next time */
+            size_t want = vlen > ent->vlen && !ent->key->absent ? vlen + vlen / 4 + 32 : vlen;
+            key_hdr *old = ent->key;
+            size_t old_size = hdr_size(old->klen) + ent->cap;
+            uint32_t bsize;
+            uint8_t *b = block_alloc(c, hdr_size(klen) + want, &bsize);
+            int64_t exp = old->expire_at;
+            block_fill(ent, b, bsize, h, key, klen);
+            ent->key->expire_at = exp;
+            memcpy(ent->val, val, vlen);
+            block_give_up(c, (uint8_t *)old, (uint32_t)old_size);
         }
     }
     ent->vlen = (uint32_t)vlen;
+    ent->key->absent = 0;
     ent->key->expire_at = expire_at;
     ent->key->dirty = 1;
 }
@@ -399,7 +441,7 @@ void atd_cache_prefetch_value(const atd_cache *c, uint64_t hash)
             __builtin_prefetch(ent->key);
             /* a touch list is read whole: its first few cache lines */
             size_t n = ent->vlen < 256 ? ent->vlen : 256;
-            for (size_t off = 0; ent->val && off < n; off += 64) __builtin_prefetch(ent->val + off);
+            for (size_t off = 64; off < n; off += 64) __builtin_prefetch(ent->val + off);
             return;
         }
     }
