@@ -249,6 +249,7 @@ static void block_fill(cache_ent *ent, uint8_t *b, size_t bsize, uint64_t h, con
     k->expire_at = 0;
     k->klen = (uint32_t)klen;
     k->dirty = 0;
+    k->absent = 0; /* a recycled block has its last owner's header */
     memcpy(k->bytes, key, klen);
     ent->hash = h;
     ent->key = k;
