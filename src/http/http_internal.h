@@ -122,6 +122,9 @@ const atd_config *atd__http_config(atd_http_thread *t);
 void atd__http_send(h2o_req_t *req, int status, const char *reason, const char *content_type,
                     const char *body, size_t len);
 void atd__http_send_json(h2o_req_t *req, int status, const char *body, size_t len);
+/* The same without the copy: body must stay valid until the request is freed (static, or in
+ * the request's pool). */
+void atd__http_send_json_kept(h2o_req_t *req, int status, const char *body, size_t len);
 /* {"error":msg,"field":field,"line":line}; field may be NULL; line <= 0 leaves it out.
  * Also counts the reject by field in the metrics. */
 void atd__http_send_error(h2o_req_t *req, int status, const char *msg, const char *field,

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 /* Flush before the end of the turn past these (bounds memory and the size of one write). */
 #define FLUSH_BYTES (4u << 20)
 #define FLUSH_RECORDS 8192
+
+static const char ACCEPTED_ONE[] = "{\"accepted\":1}";
 
 struct atd_ingest_guard {
     atd_http_thread *t; /* NULL once answered */
@@ -124,7 +127,7 @@ static void answer(h2o_req_t *req, const atd_answer *a, int ok)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, a->location.base,
                        a->location.len);
     if (a->body.len)
-        atd__http_send_json(req, a->status, a->body.base, a->body.len);
+        atd__http_send_json_kept(req, a->status, a->body.base, a->body.len);
     else
         atd__http_send_empty(req, a->status, NULL);
 }
@@ -159,8 +162,12 @@ void atd__ingest_flush(atd_http_thread *t)
     if (rc != 0) {
         ATD_ERROR("log append of %zu events failed: %s", t->n_staged, atd_strerror(rc));
     } else {
+        /* one counter update per type and batch, not per event */
+        uint64_t by_type[ATD_EV_INAPP + 1] = {0};
         for (size_t i = 0; i < t->n_staged; i++)
-            atd__metrics_events((atd_event_type)t->staged[i].type, 1);
+            if (t->staged[i].type <= ATD_EV_INAPP) by_type[t->staged[i].type]++;
+        for (int ty = 0; ty <= ATD_EV_INAPP; ty++)
+            if (by_type[ty]) atd__metrics_events((atd_event_type)ty, by_type[ty]);
     }
     /* Answer after resetting the batch: sending may run h2o callbacks that stage again. */
     size_t n = t->n_answers;
@@ -204,7 +211,11 @@ void atd__ingest_answer(atd_http_thread *t, h2o_req_t *req, int status, const ch
         *g = (struct atd_ingest_guard){t, t->batch_gen, t->n_answers};
     }
     *a = (atd_answer){.req = req, .guard = g, .status = status};
-    if (len) a->body = h2o_strdup(&req->pool, body, len);
+    /* the common answer (one event accepted) is not copied: it is the same bytes every time */
+    if (len == sizeof ACCEPTED_ONE - 1 && !memcmp(body, ACCEPTED_ONE, len))
+        a->body = h2o_iovec_init(ACCEPTED_ONE, len);
+    else if (len)
+        a->body = h2o_strdup(&req->pool, body, len);
     if (location) a->location = h2o_strdup(&req->pool, location, location_len);
     t->n_answers++;
     if (t->values.n >= FLUSH_BYTES || t->n_staged >= FLUSH_RECORDS) {

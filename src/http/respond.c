@@ -20,8 +20,9 @@ const char *atd__http_reason(int status)
     }
 }
 
-void atd__http_send(h2o_req_t *req, int status, const char *reason, const char *content_type,
-                    const char *body, size_t len)
+/* copy: the body goes into the request's pool first (else it must outlive the request). */
+static void send_body(h2o_req_t *req, int status, const char *reason, const char *content_type,
+                      const char *body, size_t len, int copy)
 {
     static h2o_generator_t generator = {NULL, NULL};
     req->res.status = status;
@@ -35,8 +36,19 @@ void atd__http_send(h2o_req_t *req, int status, const char *reason, const char *
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }
-    h2o_iovec_t buf = h2o_strdup(&req->pool, body, len);
+    h2o_iovec_t buf = copy ? h2o_strdup(&req->pool, body, len) : h2o_iovec_init(body, len);
     h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+}
+
+void atd__http_send(h2o_req_t *req, int status, const char *reason, const char *content_type,
+                    const char *body, size_t len)
+{
+    send_body(req, status, reason, content_type, body, len, 1);
+}
+
+void atd__http_send_json_kept(h2o_req_t *req, int status, const char *body, size_t len)
+{
+    send_body(req, status, NULL, "application/json", body, len, 0);
 }
 
 void atd__http_send_json(h2o_req_t *req, int status, const char *body, size_t len)

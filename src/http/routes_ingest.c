@@ -171,11 +171,34 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
-/* Fills what an SDK event did not carry itself: the client address and the User-Agent. */
-static void fill_from_request(atd_event *ev, atd_str ip, h2o_iovec_t ua)
+/* The client address of a request, worked out once and only when an event needs it (most SDK
+ * events carry their own ip). Text in the arena. */
+typedef struct lazy_ip {
+    h2o_req_t *req;
+    atd_arena *arena;
+    int trust_proxy, done;
+    atd_str ip;
+} lazy_ip;
+
+static atd_str lazy_ip_get(lazy_ip *l)
 {
-    if (!ev->ip.p && ip.p) ev->ip = ip;
-    if (!ev->user_agent.p && ua.base) ev->user_agent = (atd_str){ua.base, ua.len};
+    if (!l->done) {
+        char buf[ATD_IP_TEXT_MAX];
+        size_t n = atd__http_client_ip(l->req, l->trust_proxy, buf);
+        l->ip = n ? (atd_str){atd_arena_strndup(l->arena, buf, n), n} : ATD_STR_NULL;
+        l->done = 1;
+    }
+    return l->ip;
+}
+
+/* Fills what an SDK event did not carry itself: the client address and the User-Agent. */
+static void fill_from_request(atd_event *ev, lazy_ip *ip, h2o_req_t *req)
+{
+    if (!ev->ip.p) ev->ip = lazy_ip_get(ip);
+    if (!ev->user_agent.p) {
+        h2o_iovec_t ua = atd__http_header(req, H2O_STRLIT("user-agent"));
+        if (ua.base) ev->user_agent = (atd_str){ua.base, ua.len};
+    }
 }
 
 int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
@@ -194,10 +217,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
         return 0;
     }
     atd_arena_reset(&t->arena);
-    char ipbuf[ATD_IP_TEXT_MAX];
-    size_t ipn = atd__http_client_ip(req, cfg->server.trust_proxy, ipbuf);
-    atd_str ip = ipn ? (atd_str){atd_arena_strndup(&t->arena, ipbuf, ipn), ipn} : ATD_STR_NULL;
-    h2o_iovec_t ua = atd__http_header(req, H2O_STRLIT("user-agent"));
+    lazy_ip ip = {.req = req, .arena = &t->arena, .trust_proxy = cfg->server.trust_proxy};
     atd_event_error err;
 
     /* One object (possibly pretty-printed over several lines) or NDJSON. Try the whole body as
@@ -210,7 +230,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
             atd__http_send_error(req, 400, "touch events go to /c/{app} or /i/{app}", "type", 1);
             return 0;
         }
-        fill_from_request(ev, ip, ua);
+        fill_from_request(ev, &ip, req);
         n = 1;
     } else {
         if (!memchr(body, '\n', len)) { /* one line: its error is the answer */
@@ -218,7 +238,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
             return 0;
         }
         atd_arena_reset(&t->arena);
-        ip = ipn ? (atd_str){atd_arena_strndup(&t->arena, ipbuf, ipn), ipn} : ATD_STR_NULL;
+        ip.done = 0; /* its text went with the arena */
         long line = 0;
         for (size_t i = 0; i < len;) {
             const char *s = body + i;
@@ -237,7 +257,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
                                      line);
                 return 0;
             }
-            fill_from_request(ev, ip, ua);
+            fill_from_request(ev, &ip, req);
             n++;
         }
         if (n == 0) {
