@@ -122,59 +122,69 @@ int atd_touch_iter_decode(const atd_touch_iter *it, atd_touch *t)
     return r.bad ? ATD_ECORRUPT : 0;
 }
 
+/* A record's length and ts only (pass 1 of a rebuild): cheaper than atd_touch_iter_next. */
+static int skim(const uint8_t **p, const uint8_t *end, int64_t *ts)
+{
+    atd_rd r = atd_rd_init(*p, (size_t)(end - *p));
+    uint64_t len = atd_get_varint(&r);
+    if (r.bad || len > (uint64_t)(r.end - r.p)) return ATD_ECORRUPT;
+    const uint8_t *rec_end = r.p + len;
+    r.end = rec_end;
+    *ts = (int64_t)atd_get_varint(&r);
+    *p = rec_end;
+    return r.bad ? ATD_ECORRUPT : 1;
+}
+
 int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t recn,
                            int64_t now, atd_buf *out, int64_t *max_ts)
 {
     out->n = 0;
-    int64_t newest = now;
+    int64_t newest = now, old_max = INT64_MIN, ts;
     size_t count = 0;
-    atd_touch_iter it;
     int r;
     /* pass 1: the newest ts (the reference for age) and the count */
-    atd_touch_iter_init(&it, old, oldn);
-    while ((r = atd_touch_iter_next(&it)) == 1) {
-        if (it.ts > newest) newest = it.ts;
+    const uint8_t *p = old, *end = (const uint8_t *)old + oldn;
+    while (p < end) {
+        if ((r = skim(&p, end, &ts)) < 0) return r;
+        if (ts > old_max) old_max = ts;
         count++;
     }
-    if (r < 0) return r;
+    if (old_max > newest) newest = old_max;
+    int64_t rec_ts = INT64_MIN;
     if (recn) {
-        atd_touch_iter_init(&it, rec, recn);
-        if (atd_touch_iter_next(&it) != 1) return ATD_ECORRUPT;
-        if (it.ts > newest) newest = it.ts;
+        p = rec;
+        if (skim(&p, p + recn, &rec_ts) != 1 || p != (const uint8_t *)rec + recn)
+            return ATD_ECORRUPT;
+        if (rec_ts > newest) newest = rec_ts;
         count++;
     }
-    int64_t oldest_kept = count > ATD_TOUCH_PRUNE_MIN ? newest - ATD_TOUCH_KEEP_MS : INT64_MIN;
+    atd_buf_reserve(out, oldn + recn);
+    if (count <= ATD_TOUCH_PRUNE_MIN && count <= ATD_TOUCH_LIST_MAX) {
+        /* the usual case, a short list: kept whole, the new record after the old bytes */
+        atd_buf_put(out, old, oldn);
+        atd_buf_put(out, rec, recn);
+        int64_t m = old_max > rec_ts ? old_max : rec_ts;
+        *max_ts = m == INT64_MIN ? now : m;
+        return 0;
+    }
+    int64_t oldest_kept = newest - ATD_TOUCH_KEEP_MS;
     size_t skip = count > ATD_TOUCH_LIST_MAX ? count - ATD_TOUCH_LIST_MAX : 0;
     int64_t kept_max = INT64_MIN;
-    atd_buf_reserve(out, oldn + recn);
-    /* the usual case, nothing to drop: the old bytes as they are, then the new record */
-    int drop = skip > 0;
+    atd_touch_iter it;
     atd_touch_iter_init(&it, old, oldn);
-    while (!drop && atd_touch_iter_next(&it) == 1) {
-        if (it.ts < oldest_kept) drop = 1;
-        else if (it.ts > kept_max) kept_max = it.ts;
-    }
-    if (!drop) {
-        atd_buf_put(out, old, oldn);
-    } else {
-        kept_max = INT64_MIN;
-        atd_touch_iter_init(&it, old, oldn);
-        while (atd_touch_iter_next(&it) == 1) {
-            if (skip) {
-                skip--;
-                continue;
-            }
-            if (it.ts < oldest_kept) continue;
-            if (it.ts > kept_max) kept_max = it.ts;
-            atd_put_varint(out, (uint64_t)(it.rec_end - it.rec));
-            atd_buf_put(out, it.rec, (size_t)(it.rec_end - it.rec));
+    while (atd_touch_iter_next(&it) == 1) {
+        if (skip) {
+            skip--;
+            continue;
         }
+        if (it.ts < oldest_kept) continue;
+        if (it.ts > kept_max) kept_max = it.ts;
+        atd_put_varint(out, (uint64_t)(it.rec_end - it.rec));
+        atd_buf_put(out, it.rec, (size_t)(it.rec_end - it.rec));
     }
     if (recn) {
         atd_buf_put(out, rec, recn);
-        atd_touch_iter_init(&it, rec, recn);
-        atd_touch_iter_next(&it);
-        if (it.ts > kept_max) kept_max = it.ts;
+        if (rec_ts > kept_max) kept_max = rec_ts;
     }
     *max_ts = kept_max == INT64_MIN ? now : kept_max;
     return 0;
