@@ -27,7 +27,7 @@
  * ids) are spread all over the B-tree, so every flush copies (copy-on-write) nearly every page
  * of the store, whatever the batch size. Few big flushes, in key order, write each page once
  * for many events; between flushes reads and writes of a device's journey stay in memory. */
-#define CACHE_MB_DEFAULT 4096
+#define CACHE_MB_MIN_DEFAULT 1024 /* the default is half the machine's memory, at least this */
 #define PROGRESS_EVERY 65536 /* events between looks at the clock for progress lines */
 /* The kv key holding the next seq, so that a run continuing a --state store keeps seq
  * increasing (the engine ties touches to their seq). */
@@ -57,6 +57,9 @@ static void usage(FILE *f)
             "  --output FILE   where results go; - or absent: standard output\n"
             "  --state DIR     keep the engine's LMDB store in DIR (default: a temporary folder,\n"
             "                  removed at exit); an existing store is continued\n"
+            "  --cache-mb N    memory for state between writes to the store (default: half of\n"
+            "                  the machine's memory); past it, the state is written and the\n"
+            "                  memory reused: more memory, fewer and cheaper writes\n"
             "\n"
             "Invalid lines are reported on stderr (file:line: field F: message), skipped and\n"
             "counted. Exit status: 0 ok, 1 failure, 2 usage error or rejected lines.\n");
@@ -349,7 +352,7 @@ int atd_cmd_replay(int argc, char **argv)
                            : !strcmp(a, "--output") ? &output
                            : !strcmp(a, "--state")  ? &state
                            : !strcmp(a, "--batch")  ? &batch /* hidden: for benchmarks */
-                           : !strcmp(a, "--cache-mb") ? &cache_mb /* hidden: batch memory */
+                           : !strcmp(a, "--cache-mb") ? &cache_mb
                                                     : NULL;
         if (!dst) {
             fprintf(stderr, "attribd replay: unknown option '%s'\n", a);
@@ -368,9 +371,26 @@ int atd_cmd_replay(int argc, char **argv)
         return 2;
     }
 
+    size_t cache_bytes;
+    if (cache_mb) {
+        char *end;
+        unsigned long long mb = strtoull(cache_mb, &end, 10);
+        if (end == cache_mb || *end || mb == 0) {
+            fprintf(stderr, "attribd replay: --cache-mb needs a number of MiB above 0, not '%s'\n",
+                    cache_mb);
+            return 2;
+        }
+        cache_bytes = (size_t)mb << 20;
+    } else {
+        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+        size_t half = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize / 2 : 0;
+        cache_bytes = half > ((size_t)CACHE_MB_MIN_DEFAULT << 20) ? half
+                                                                   : (size_t)CACHE_MB_MIN_DEFAULT << 20;
+    }
     char err[512] = "";
     replay r;
     memset(&r, 0, sizeof r);
+    r.cache_bytes = cache_bytes;
     r.cfg = atd_config_load(config, err, sizeof err);
     if (!r.cfg) {
         fprintf(stderr, "attribd replay: %s\n", err[0] ? err : "cannot load the config");
@@ -430,8 +450,6 @@ int atd_cmd_replay(int argc, char **argv)
     atd_engine_set_kv_expiry(r.eng, 0); /* a scratch store: nothing to reclaim */
     r.batch_max = batch ? strtoull(batch, NULL, 10) : 0;
     if (batch && r.batch_max < 1) r.batch_max = 1;
-    r.cache_bytes = (size_t)(cache_mb ? strtoull(cache_mb, NULL, 10) : CACHE_MB_DEFAULT) << 20;
-    if (r.cache_bytes < (1u << 20)) r.cache_bytes = 1u << 20;
     {
         /* a continued store: go on from its seq */
         atd_kv_txn *t;
