@@ -1,0 +1,177 @@
+/* The batch cache (src/attribution/batch_cache.c) against a plain model: random gets, fills,
+ * puts (appends, rewrites, growth past a block) and flushes; every read must match the model,
+ * a value read during an event must stay intact until the event ends (blocks are recycled
+ * only at atd_cache_release), and a flush must hand out exactly the dirty keys, in key order. */
+#include <stdlib.h>
+
+#include "attribution/batch_cache.h"
+#include "harness.h"
+
+#define NKEYS 300
+#define VMAX 20000 /* past the recycled size classes (8 KiB) too */
+
+typedef struct model_ent {
+    int state; /* 0: unknown to the cache, 1: absent, 2: has a value */
+    int dirty;
+    uint8_t *val;
+    size_t vlen;
+    int64_t expire;
+} model_ent;
+
+static model_ent model[NKEYS];
+
+static size_t key_of(int i, char *buf)
+{
+    /* keys of varied lengths that share prefixes (the sort reads past 16 bytes) */
+    return (size_t)snprintf(buf, 64, "%c-shared-prefix-%0*d", 'A' + i % 3, 1 + i % 7, i);
+}
+
+static unsigned rnd(void) { return (unsigned)rand(); }
+
+typedef struct flushed {
+    char key[64];
+    size_t klen;
+    uint8_t *val;
+    size_t vlen;
+    int64_t expire;
+} flushed;
+
+static flushed *out;
+static size_t nout;
+
+static int collect(void *ctx, const char *key, size_t klen, const void *val, size_t vlen,
+                   int64_t expire_at)
+{
+    (void)ctx;
+    flushed *f = &out[nout++];
+    memcpy(f->key, key, klen);
+    f->klen = klen;
+    f->val = malloc(vlen ? vlen : 1);
+    memcpy(f->val, val, vlen);
+    f->vlen = vlen;
+    f->expire = expire_at;
+    return 0;
+}
+
+static int key_cmp(const flushed *a, const flushed *b)
+{
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int c = memcmp(a->key, b->key, n);
+    return c ? c : (a->klen > b->klen) - (a->klen < b->klen);
+}
+
+static void check_flush(atd_cache *c)
+{
+    out = calloc(NKEYS, sizeof *out);
+    nout = 0;
+    size_t n = 0;
+    CHECK_EQ_INT(atd_cache_flush(c, collect, NULL, &n), 0);
+    CHECK_EQ_INT(n, nout);
+    size_t want = 0;
+    for (int i = 0; i < NKEYS; i++) want += model[i].dirty;
+    CHECK_EQ_INT(nout, want);
+    for (size_t j = 0; j < nout; j++) {
+        if (j) CHECK(key_cmp(&out[j - 1], &out[j]) < 0);
+        int i = -1;
+        for (int k = 0; k < NKEYS; k++) {
+            char kb[64];
+            size_t kl = key_of(k, kb);
+            if (kl == out[j].klen && memcmp(kb, out[j].key, kl) == 0) i = k;
+        }
+        CHECK(i >= 0 && model[i].dirty);
+        if (i < 0) continue;
+        CHECK_EQ_INT(out[j].vlen, model[i].vlen);
+        CHECK(memcmp(out[j].val, model[i].val, model[i].vlen) == 0);
+        CHECK_EQ_INT(out[j].expire, model[i].expire);
+    }
+    for (size_t j = 0; j < nout; j++) free(out[j].val);
+    free(out);
+    /* the cache is empty after a flush: every key is unknown again (as if in the kv) */
+    for (int i = 0; i < NKEYS; i++) {
+        model[i].dirty = 0;
+        model[i].state = model[i].val ? 3 : 0; /* 3: in the "kv"; 0: the kv has nothing */
+    }
+}
+
+static void test_random_against_model(void)
+{
+    srand(7);
+    atd_cache *c = atd_cache_new();
+    memset(model, 0, sizeof model);
+    uint8_t *buf = malloc(VMAX + 64);
+    for (int round = 0; round < 20000; round++) {
+        /* one "event": a few operations, with a value read at its start kept to check */
+        atd_cache_release(c);
+        int ki = (int)(rnd() % NKEYS);
+        char kb[64];
+        size_t kl = key_of(ki, kb);
+        uint8_t *held = NULL, *held_copy = NULL;
+        size_t held_n = 0;
+        for (int op = 0; op < 3; op++) {
+            int i = op == 0 ? ki : (int)(rnd() % NKEYS);
+            kl = key_of(i, kb);
+            model_ent *m = &model[i];
+            uint8_t *v = NULL;
+            size_t vn = 0;
+            int h = atd_cache_get(c, kb, kl, &v, &vn);
+            if (m->state == 0 || m->state == 3) {
+                CHECK_EQ_INT(h, ATD_CACHE_MISS);
+                /* the "kv" answers: absent, or the value it holds */
+                v = atd_cache_fill(c, m->state == 3 ? m->val : NULL, m->state == 3 ? m->vlen : 0);
+                if (m->state == 0) m->state = 1;
+                else m->state = 2;
+                if (m->state == 2) CHECK(v && memcmp(v, m->val, m->vlen) == 0);
+                vn = m->vlen;
+            } else if (m->state == 1) {
+                CHECK_EQ_INT(h, ATD_CACHE_ABSENT);
+            } else {
+                CHECK_EQ_INT(h, ATD_CACHE_HIT);
+                CHECK_EQ_INT(vn, m->vlen);
+                CHECK(memcmp(v, m->val, m->vlen) == 0);
+            }
+            if (op == 0 && m->state == 2) {
+                held = v;
+                held_n = vn;
+                held_copy = malloc(vn ? vn : 1);
+                memcpy(held_copy, v, vn);
+            }
+            /* a put: append, rewrite (shorter or longer), or leave it */
+            unsigned what = rnd() % 4;
+            if (what == 3) continue;
+            size_t nn;
+            if (what == 0 && m->state == 2) { /* append */
+                nn = m->vlen + 1 + rnd() % (m->vlen > VMAX / 2 ? 1 : 300);
+                if (nn > VMAX) nn = m->vlen;
+                memcpy(buf, m->val, m->vlen);
+                for (size_t k = m->vlen; k < nn; k++) buf[k] = (uint8_t)rnd();
+            } else {
+                nn = what == 1 || rnd() % 8 ? rnd() % 200 : rnd() % VMAX;
+                for (size_t k = 0; k < nn; k++) buf[k] = (uint8_t)rnd();
+            }
+            int64_t exp = (int64_t)(rnd() % 1000);
+            atd_cache_put(c, kb, kl, buf, nn, exp);
+            free(m->val);
+            m->val = malloc(nn ? nn : 1);
+            memcpy(m->val, buf, nn);
+            m->vlen = nn;
+            m->expire = exp;
+            m->state = 2;
+            m->dirty = 1;
+        }
+        /* what was read at the event's start is intact, or (put to the same key) was
+         * appended to in place: its first bytes are the same */
+        if (held) CHECK(memcmp(held, held_copy, held_n) == 0);
+        free(held_copy);
+        if (round % 5000 == 4999) check_flush(c);
+    }
+    check_flush(c);
+    for (int i = 0; i < NKEYS; i++) free(model[i].val);
+    free(buf);
+    atd_cache_free(c);
+}
+
+int main(void)
+{
+    RUN(test_random_against_model);
+    return atd_test_done();
+}
