@@ -235,16 +235,55 @@ static int part_roll(file_log *fl, part *p)
     return 0;
 }
 
-/* fdatasyncs what is written to the partition and moves its durable watermark. The fsync runs
- * without the lock so appends go on meanwhile. */
+/* Writes the active segment's index entries [those on disk, upto) to its .idx, out of the
+ * append path (appends only add entries in memory). The write runs without the partition lock,
+ * through a dup of the descriptor: a roll may seal the segment and close its .idx meanwhile
+ * (after writing the same entries itself: identical bytes at identical positions). */
+static void part_index_flush(part *p, uint64_t base, size_t upto)
+{
+    uint8_t b[256 * ATD_IDX_ENTRY];
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        atd_seg *s = part_active(p);
+        if (s->base != base || s->idx_fd < 0 || s->nidx_disk >= upto || s->nidx_disk >= s->nidx) {
+            pthread_mutex_unlock(&p->mu);
+            return;
+        }
+        size_t from = s->nidx_disk, want = upto - from < 256 ? upto - from : 256;
+        size_t n = atd_seg_index_encode(s, from, b, want);
+        int fd = fcntl(s->idx_fd, F_DUPFD_CLOEXEC, 0);
+        int rc = fd < 0 ? -errno : 0;
+        s->refs++;
+        pthread_mutex_unlock(&p->mu);
+        if (rc == 0) rc = atd_pwrite_full(fd, b, n * ATD_IDX_ENTRY, from * ATD_IDX_ENTRY);
+        if (fd >= 0) close(fd);
+        pthread_mutex_lock(&p->mu);
+        if (rc == 0 && s->nidx_disk >= from && s->nidx_disk < from + n) {
+            s->nidx_disk = from + n;
+            s->idx_bytes = s->nidx_disk * ATD_IDX_ENTRY;
+        }
+        if (rc < 0) /* rebuilt by a scan on the next open if it ends up inconsistent */
+            ATD_WARN("log: writing the index of %s: %s", s->path, atd_strerror(rc));
+        seg_unref(s);
+        pthread_mutex_unlock(&p->mu);
+        if (rc < 0) return;
+    }
+}
+
+/* fdatasyncs what is written to the partition and moves its durable watermark, then writes the
+ * index entries of the records it made durable. The fsync runs without the lock so appends go
+ * on meanwhile. */
 static int part_sync(part *p)
 {
     pthread_mutex_lock(&p->mu);
+    atd_seg *s = part_active(p);
+    uint64_t base = s->base;
+    size_t idx_upto = s->nidx; /* entries of records written by now */
     if (p->durable >= p->end) {
         pthread_mutex_unlock(&p->mu);
+        part_index_flush(p, base, idx_upto);
         return 0;
     }
-    atd_seg *s = part_active(p);
     uint64_t target = p->end;
     s->refs++;
     pthread_mutex_unlock(&p->mu);
@@ -255,6 +294,7 @@ static int part_sync(part *p)
     if (rc == 0 && p->durable < target) p->durable = target;
     seg_unref(s);
     pthread_mutex_unlock(&p->mu);
+    if (rc == 0) part_index_flush(p, base, idx_upto);
     return rc;
 }
 
@@ -275,7 +315,8 @@ static void *flusher_main(void *arg)
         for (int i = 0; i < n; i++) {
             topic *t = fl->topics[i];
             for (int j = 0; j < t->nparts; j++) {
-                if (!fl->opt.fsync_always) part_sync(&t->parts[j]);
+                /* with fsync_always the appends sync; part_sync then only writes the index */
+                part_sync(&t->parts[j]);
                 if (retention && (fl->opt.retention_bytes || fl->opt.retention_ms > 0)) {
                     pthread_mutex_lock(&t->parts[j].mu);
                     part_retention(fl, &t->parts[j], now);
@@ -313,6 +354,10 @@ static int seg_base_of(const char *name, uint64_t *base)
 
 static void part_free(part *p)
 {
+    if (p->nseg) { /* a clean close: the index on disk, no blocks held past the end */
+        atd_seg_index_write(part_active(p));
+        atd_seg_release(part_active(p));
+    }
     for (size_t i = 0; i < p->nseg; i++) atd_seg_free(p->segs[i]);
     free(p->segs);
     free(p->wbuf);
@@ -651,6 +696,8 @@ static int fl_append(atd_log *l, const char *name, int partition, const atd_log_
     }
     size_t at = 0;
     for (size_t i = 0; i < n; i++) at += atd_rec_encode(p->wbuf + at, first + i, &recs[i]);
+    /* the write fills blocks reserved ahead instead of allocating them (docs/log.md) */
+    atd_seg_reserve(s, s->size + total, fl->opt.segment_bytes);
     if ((rc = atd_pwrite_full(s->fd, p->wbuf, total, s->size)) < 0) {
         /* leave no partial batch behind (the next append overwrites it anyway: it writes at
          * s->size, not at the end of the file) */

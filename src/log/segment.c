@@ -115,16 +115,59 @@ void atd_seg_index_add(atd_seg *s, uint64_t offset, uint64_t pos, int64_t ts_max
     }
     atd_seg_idx e = {(uint32_t)(offset - s->base), (uint32_t)pos, ts_max};
     s->idx[s->nidx++] = e;
-    if (s->idx_fd < 0) return;
-    uint8_t b[ATD_IDX_ENTRY];
-    atd_put_le32(b, e.rel);
-    atd_put_le32(b + 4, e.pos);
-    atd_put_le64(b + 8, (uint64_t)e.ts_max);
-    int rc = atd_pwrite_full(s->idx_fd, b, sizeof b, s->idx_bytes);
-    if (rc == 0)
-        s->idx_bytes += sizeof b;
-    else /* it is rebuilt on the next open if it ends up inconsistent */
-        ATD_WARN("log: writing the index of %s: %s", s->path, atd_strerror(rc));
+}
+
+size_t atd_seg_index_encode(const atd_seg *s, size_t from, uint8_t *dst, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = from; i < s->nidx && n < max; i++, n++) {
+        atd_put_le32(dst + n * ATD_IDX_ENTRY, s->idx[i].rel);
+        atd_put_le32(dst + n * ATD_IDX_ENTRY + 4, s->idx[i].pos);
+        atd_put_le64(dst + n * ATD_IDX_ENTRY + 8, (uint64_t)s->idx[i].ts_max);
+    }
+    return n;
+}
+
+void atd_seg_index_write(atd_seg *s)
+{
+    uint8_t b[256 * ATD_IDX_ENTRY];
+    while (s->idx_fd >= 0 && s->nidx_disk < s->nidx) {
+        size_t n = atd_seg_index_encode(s, s->nidx_disk, b, 256);
+        int rc = atd_pwrite_full(s->idx_fd, b, n * ATD_IDX_ENTRY, s->nidx_disk * ATD_IDX_ENTRY);
+        if (rc < 0) { /* it is rebuilt on the next open if it ends up inconsistent */
+            ATD_WARN("log: writing the index of %s: %s", s->path, atd_strerror(rc));
+            return;
+        }
+        s->nidx_disk += n;
+        s->idx_bytes = s->nidx_disk * ATD_IDX_ENTRY;
+    }
+}
+
+void atd_seg_reserve(atd_seg *s, uint64_t need, uint64_t limit)
+{
+    if (need <= s->alloc) return;
+    uint64_t to = s->alloc + ATD_SEG_PREALLOC;
+    if (to > limit) to = limit;
+    if (to < need) to = need;
+    if (fallocate(s->fd, FALLOC_FL_KEEP_SIZE, (off_t)s->size, (off_t)(to - s->size)) < 0) {
+        int e = errno;
+        if (e == EOPNOTSUPP || e == ENOSYS) {
+            s->alloc = UINT64_MAX; /* this file system cannot: never ask again */
+            return;
+        }
+        /* ENOSPC and the like: the write itself says whether the bytes fit; try again a step
+         * later rather than on every append */
+        ATD_WARN("log: reserving space in %s: %s", s->path, strerror(e));
+    }
+    s->alloc = to;
+}
+
+void atd_seg_release(atd_seg *s)
+{
+    /* truncating to the current size frees the blocks past it (KEEP_SIZE reservations) */
+    if (s->alloc > s->size && s->alloc != UINT64_MAX && ftruncate(s->fd, (off_t)s->size) < 0)
+        ATD_WARN("log: giving back the space reserved in %s: %s", s->path, strerror(errno));
+    s->alloc = s->size;
 }
 
 uint64_t atd_seg_index_lookup(const atd_seg *s, uint64_t offset, uint64_t *at)
@@ -238,6 +281,7 @@ static int seg_index_load(atd_seg *s, uint64_t file_size)
     if (fstat(s->idx_fd, &st) < 0) return 0;
     size_t n = (size_t)st.st_size / ATD_IDX_ENTRY; /* a torn last entry is dropped */
     s->idx_bytes = n * ATD_IDX_ENTRY;
+    s->nidx_disk = n;
     if (n == 0) return 1;
     uint8_t *b = malloc(n * ATD_IDX_ENTRY);
     s->idx = malloc(n * sizeof *s->idx);
@@ -265,7 +309,7 @@ static int seg_index_load(atd_seg *s, uint64_t file_size)
 
 static void seg_index_reset(atd_seg *s)
 {
-    s->nidx = 0;
+    s->nidx = s->nidx_disk = 0;
     s->idx_bytes = 0;
     if (s->idx_fd >= 0 && ftruncate(s->idx_fd, 0) < 0)
         ATD_WARN("log: truncating %s.idx: %s", s->path, strerror(errno));
@@ -308,6 +352,8 @@ void atd_seg_unlink(atd_seg *s)
 
 int atd_seg_seal(atd_seg *s)
 {
+    atd_seg_index_write(s);
+    atd_seg_release(s);
     if (fdatasync(s->fd) < 0) return -errno;
     if (s->idx_fd >= 0) {
         close(s->idx_fd);
@@ -340,7 +386,7 @@ int atd_seg_create(const char *dir, uint64_t base, atd_seg **out)
     if ((rc = atd_pwrite_full(s->fd, h, sizeof h, 0)) < 0) goto fail;
     if (fdatasync(s->fd) < 0) goto fail_errno;
     if ((rc = atd_fsync_dir(dir)) < 0) goto fail;
-    s->size = ATD_SEG_HDR;
+    s->size = s->alloc = ATD_SEG_HDR;
     *out = s;
     return 0;
 fail_errno:
@@ -411,8 +457,9 @@ int atd_seg_open(const char *dir, uint64_t base, int active, uint64_t next_base,
                      size - r.end_pos);
             if (ftruncate(s->fd, (off_t)r.end_pos) < 0 || fdatasync(s->fd) < 0) goto fail_errno;
         }
-        s->size = r.end_pos;
+        s->size = s->alloc = r.end_pos; /* blocks reserved past it are reserved again */
         s->next = r.next_off;
+        atd_seg_index_write(s);
     } else {
         /* keep the damage visible: reads of it return ATD_ECORRUPT instead of skipping */
         if (r.bad || r.end_pos != size || r.next_off != next_base)
@@ -420,8 +467,9 @@ int atd_seg_open(const char *dir, uint64_t base, int active, uint64_t next_base,
                      " (position %" PRIu64 " of %" PRIu64 "), expected offset %" PRIu64
                      "; reads of the damage fail with ATD_ECORRUPT",
                      s->path, r.next_off, r.end_pos, size, next_base);
-        s->size = size;
+        s->size = s->alloc = size;
         s->next = next_base;
+        atd_seg_index_write(s);
         close(s->idx_fd);
         s->idx_fd = -1;
     }

@@ -30,6 +30,7 @@
 #define ATD_IDX_INTERVAL 4096u          /* an index entry every this many bytes of log */
 #define ATD_IDX_ENTRY 16u
 #define ATD_SEG_MAX_BYTES (1ull << 30)  /* segment_bytes is clamped to this */
+#define ATD_SEG_PREALLOC (64ull << 20)  /* blocks reserved ahead of the appends, per step */
 
 typedef struct atd_seg_idx {
     uint32_t rel, pos;
@@ -46,6 +47,8 @@ typedef struct atd_seg {
     atd_seg_idx *idx;
     size_t nidx, idx_cap;
     uint64_t idx_bytes; /* size of the .idx file */
+    size_t nidx_disk;   /* entries [0, nidx_disk) are in the .idx file */
+    uint64_t alloc;     /* .log blocks are reserved (fallocate) up to this position */
     int refs;           /* readers and the flusher holding it; freed at 0 once dead */
     int dead;           /* removed by retention: free when refs drops to 0 */
     char *path;         /* malloc'd path of the .log; the .idx is the same with ".idx" */
@@ -79,12 +82,27 @@ int atd_seg_open(const char *dir, uint64_t base, int active, uint64_t next_base,
 void atd_seg_free(atd_seg *s);
 /* Removes the segment's files (it stays usable through the open fd until freed). */
 void atd_seg_unlink(atd_seg *s);
-/* Seals the segment: fdatasyncs it, closes the index fd. */
+/* Seals the segment: writes the rest of its index, gives back the reserved blocks past its
+ * end, fdatasyncs it, closes the index fd. */
 int atd_seg_seal(atd_seg *s);
 
-/* Adds an index entry in memory and on disk (a failed index write is only logged: the index
- * can always be rebuilt). */
+/* Adds an index entry in memory only; atd_seg_index_write (or the flusher, file_log.c) puts it
+ * on disk later, so that an append makes no second write. */
 void atd_seg_index_add(atd_seg *s, uint64_t offset, uint64_t pos, int64_t ts_max);
+/* Encodes entries [from, s->nidx) into dst (16 bytes each, at most max entries); returns the
+ * count encoded. */
+size_t atd_seg_index_encode(const atd_seg *s, size_t from, uint8_t *dst, size_t max);
+/* Writes the entries not yet in the .idx file (a no-op when it is closed). A failed write is
+ * only logged: the index can always be rebuilt by a scan. The caller owns s (or holds its
+ * partition's mutex). */
+void atd_seg_index_write(atd_seg *s);
+/* Reserves the .log's blocks up to at least `need` (fallocate with FALLOC_FL_KEEP_SIZE, in
+ * steps of ATD_SEG_PREALLOC, never past `limit` unless need is past it) so that appends fill
+ * reserved blocks instead of allocating them; the file size stays the data end. Failures
+ * (unsupported, ENOSPC) are not errors: the write allocates as it would without. */
+void atd_seg_reserve(atd_seg *s, uint64_t need, uint64_t limit);
+/* Gives back the blocks reserved past the data end (s->size). */
+void atd_seg_release(atd_seg *s);
 /* The file position from which to scan for `offset` (the last index entry at or before it);
  * *at gets the offset of the record found there. */
 uint64_t atd_seg_index_lookup(const atd_seg *s, uint64_t offset, uint64_t *at);
