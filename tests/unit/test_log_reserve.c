@@ -39,7 +39,7 @@ static int append_n(atd_log *l, int id0, int n, size_t val_len, uint64_t *first)
     char *keys = malloc((size_t)n * (KEY_LEN + 1));
     char *vals = malloc((size_t)n * val_len);
     for (int i = 0; i < n; i++) {
-        snprintf(keys + i * (KEY_LEN + 1), KEY_LEN + 1, "k%07d", id0 + i);
+        snprintf(keys + i * (KEY_LEN + 1), KEY_LEN + 1, "k%07u", (unsigned)(id0 + i) % 10000000u);
         memset(vals + (size_t)i * val_len, 'a' + (id0 + i) % 26, val_len);
         r[i].ts = id0 + i;
         r[i].key = keys + i * (KEY_LEN + 1);
@@ -65,7 +65,7 @@ static int check_cb(void *ud, const atd_log_record *rec)
 {
     seen *s = ud;
     char key[KEY_LEN + 1];
-    snprintf(key, sizeof key, "k%07d", (int)rec->offset);
+    snprintf(key, sizeof key, "k%07u", (unsigned)(rec->offset % 10000000u));
     if (rec->offset != s->next || rec->key_len != KEY_LEN || memcmp(rec->key, key, KEY_LEN) ||
         rec->ts != (int64_t)rec->offset ||
         (rec->value_len && ((const char *)rec->value)[0] != 'a' + (int)(rec->offset % 26)))
