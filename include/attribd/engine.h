@@ -116,6 +116,23 @@ void atd_engine_batch_discard(atd_engine *e);
  * caller with big batches (replay) ends the batch when this passes its budget. */
 size_t atd_engine_batch_bytes(const atd_engine *e);
 
+/* A changed key of a batch. */
+typedef struct atd_engine_kv_item {
+    const char *key;
+    size_t klen;
+    const uint8_t *val;
+    size_t vlen;
+    int64_t expire_at;
+} atd_engine_kv_item;
+/* Ends a batch without writing it: fn gets every changed key in key order (memcmp, shorter
+ * first) as one array, valid during the call, to write where it wants (replay merges them with
+ * the old store into a new one). Returns fn's result; the batch is cleared either way. */
+int atd_engine_batch_flush_sorted(atd_engine *e,
+                                  int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
+                                  void *ctx);
+/* The kv the engine was made with was replaced (closed and opened again). */
+void atd_engine_set_kv(atd_engine *e, atd_kv *kv);
+
 /* Prefetching (optional; for throughput, never changes a result). A caller that knows the
  * next events (replay parses ahead) hides the memory latency of the batch cache's random
  * lookups: atd_engine_prefetch_slots for an event some 16 events ahead (fills *pf with the

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attribd/engine.h"
+
 typedef struct atd_cache atd_cache;
 
 atd_cache *atd_cache_new(void); /* aborts on out-of-memory */
@@ -39,6 +41,12 @@ void atd_cache_release(atd_cache *c);
 typedef int (*atd_cache_put_fn)(void *ctx, const char *key, size_t klen, const void *val,
                                 size_t vlen, int64_t expire_at);
 int atd_cache_flush(atd_cache *c, atd_cache_put_fn put, void *ctx, size_t *n_written);
+
+/* Hands fn every dirty key in key order as one array (valid during the call); returns fn's
+ * result. The cache is cleared afterwards. */
+int atd_cache_take_sorted(atd_cache *c,
+                          int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
+                          void *ctx);
 
 /* Memory held: pooled chunks and the table, in bytes. */
 size_t atd_cache_bytes(const atd_cache *c);

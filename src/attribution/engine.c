@@ -106,6 +106,30 @@ void atd_engine_prefetch_values(atd_engine *e, const atd_prefetch *pf)
     for (int i = 0; i < pf->n; i++) atd_cache_prefetch_value(e->cache, pf->hash[i]);
 }
 
+typedef struct counted {
+    atd_engine *e;
+    int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n);
+    void *ctx;
+} counted;
+
+static int count_puts(void *ctx, const atd_engine_kv_item *items, size_t n)
+{
+    counted *c = ctx;
+    c->e->n.kv_puts += n;
+    return c->fn(c->ctx, items, n);
+}
+
+int atd_engine_batch_flush_sorted(atd_engine *e,
+                                  int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
+                                  void *ctx)
+{
+    if (!e->cache) return fn(ctx, NULL, 0);
+    counted c = {e, fn, ctx};
+    return atd_cache_take_sorted(e->cache, count_puts, &c);
+}
+
+void atd_engine_set_kv(atd_engine *e, atd_kv *kv) { e->kv = kv; }
+
 size_t atd_engine_batch_bytes(const atd_engine *e)
 {
     return e->cache ? atd_cache_bytes(e->cache) : 0;

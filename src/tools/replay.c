@@ -90,6 +90,9 @@ typedef struct replay {
     uint64_t seq0; /* seq of the first event of this run */
     int64_t start_ms, last_progress_ms;
     int failed;
+    const char *dir;      /* the store's folder */
+    atd_kv_options ko;    /* how the store is opened (again after a merge) */
+    int store_has_data;   /* a flush then merges into a new store (merge_flush) */
 } replay;
 
 static int out_flush(replay *r)
@@ -102,16 +105,132 @@ static int out_flush(replay *r)
     return 0;
 }
 
+/* --- writing a batch ------------------------------------------------------------------ *
+ * The first flush into an empty store appends every key in order (full pages, sequential
+ * writes). A later flush would insert its keys all over the existing B-tree: nearly every page
+ * copied (copy-on-write) and the old ones left free in the file, about a rewrite of the store
+ * in random order. So a later flush writes a new store instead, merging the old store's keys
+ * (read in order) with the batch's, all appended, and the new store replaces the old one. */
+
+/* A batch merges into a new store when it changes at least one key per this many bytes of
+ * the store (LMDB's page): then an in-place write would copy nearly every page anyway. */
+#define MERGE_PAGE 4096
+
+static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+typedef struct merge {
+    atd_kv_txn *out;
+    const atd_engine_kv_item *items;
+    size_t n, i;
+    int err;
+} merge;
+
+static void merge_put(merge *m, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (!m->err) m->err = atd_kv_put(m->out, key, klen, val, vlen, 0);
+}
+
+/* One key of the old store, in order: the batch's smaller keys first, then it (or the batch's
+ * newer value of it). */
+static int merge_old_key(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    merge *m = ud;
+    while (m->i < m->n && key_cmp(m->items[m->i].key, m->items[m->i].klen, key, klen) < 0) {
+        merge_put(m, m->items[m->i].key, m->items[m->i].klen, m->items[m->i].val,
+                  m->items[m->i].vlen);
+        m->i++;
+    }
+    if (m->i < m->n && key_cmp(m->items[m->i].key, m->items[m->i].klen, key, klen) == 0) {
+        merge_put(m, key, klen, m->items[m->i].val, m->items[m->i].vlen);
+        m->i++;
+    } else {
+        merge_put(m, key, klen, val, vlen);
+    }
+    return m->err != 0;
+}
+
+static int merge_into_new_store(void *ctx, const atd_engine_kv_item *items, size_t n)
+{
+    replay *r = ctx;
+    int64_t store_bytes = r->kv->ops->size_bytes(r->kv);
+    if (store_bytes < 0 || (int64_t)n * MERGE_PAGE < store_bytes) {
+        /* fewer changed keys than pages in the store: most pages stay as they are, so the
+         * keys go into the store itself */
+        int rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = atd_kv_put(r->txn, items[i].key, items[i].klen, items[i].val, items[i].vlen, 0);
+        return rc;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/merge", r->dir);
+    rm_tree(path); /* a leftover of an interrupted run */
+    if (mkdir(path, 0755) != 0) {
+        fprintf(stderr, "attribd replay: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    atd_kv_options ko = r->ko;
+    ko.path = path;
+    atd_kv *nkv = NULL;
+    atd_kv_txn *out = NULL;
+    int rc = atd_kv_open("lmdb", &ko, &nkv);
+    if (rc == 0) rc = atd_kv_txn_begin(nkv, 1, &out);
+    if (rc == 0) {
+        merge m = {out, items, n, 0, 0};
+        /* the batch's write txn on the old store holds nothing yet (the engine writes only
+         * at a flush): it reads the old keys, then goes */
+        rc = r->txn->kv->ops->scan(r->txn, "", 0, merge_old_key, &m);
+        while (rc == 0 && !m.err && m.i < m.n) {
+            merge_put(&m, items[m.i].key, items[m.i].klen, items[m.i].val, items[m.i].vlen);
+            m.i++;
+        }
+        if (rc == 0) rc = m.err;
+        if (rc == 0) rc = atd_kv_txn_commit(out);
+        else atd_kv_txn_abort(out);
+    }
+    if (nkv) atd_kv_close(nkv);
+    atd_kv_txn_abort(r->txn);
+    r->txn = NULL;
+    if (rc < 0) {
+        fprintf(stderr, "attribd replay: writing the merged store: %s\n", atd_strerror(rc));
+        rm_tree(path);
+        return rc;
+    }
+    /* the new store replaces the old one */
+    atd_kv_close(r->kv);
+    r->kv = NULL;
+    char from[4300], to[4300];
+    snprintf(from, sizeof from, "%s/data.mdb", path);
+    snprintf(to, sizeof to, "%s/data.mdb", r->dir);
+    if (rename(from, to) != 0) {
+        fprintf(stderr, "attribd replay: %s: %s\n", to, strerror(errno));
+        return -1;
+    }
+    rm_tree(path);
+    if ((rc = atd_kv_open("lmdb", &r->ko, &r->kv)) < 0) {
+        fprintf(stderr, "attribd replay: opening the store in %s: %s\n", r->dir,
+                atd_strerror(rc));
+        return rc;
+    }
+    atd_engine_set_kv(r->eng, r->kv);
+    return atd_kv_txn_begin(r->kv, 1, &r->txn);
+}
+
 static int batch_end(replay *r)
 {
-    int rc = atd_engine_batch_flush(r->eng, r->txn);
+    int rc = r->store_has_data
+                 ? atd_engine_batch_flush_sorted(r->eng, merge_into_new_store, r)
+                 : atd_engine_batch_flush(r->eng, r->txn);
     if (rc == 0) {
         uint64_t next = r->seq0 + r->valid;
         rc = atd_kv_put(r->txn, SEQ_KEY, sizeof SEQ_KEY - 1, &next, sizeof next, 0);
     }
     if (rc < 0) {
-        fprintf(stderr, "attribd replay: kv write: %s\n", atd_strerror(rc));
-        atd_kv_txn_abort(r->txn);
+        if (rc != -1) fprintf(stderr, "attribd replay: kv write: %s\n", atd_strerror(rc));
+        if (r->txn) atd_kv_txn_abort(r->txn);
         r->txn = NULL;
         return rc;
     }
@@ -121,6 +240,7 @@ static int batch_end(replay *r)
         fprintf(stderr, "attribd replay: kv commit: %s\n", atd_strerror(rc));
         return rc;
     }
+    r->store_has_data = 1;
     r->in_batch = 0;
     if (out_flush(r) < 0) return -1;
     return 0;
@@ -435,12 +555,12 @@ int atd_cmd_replay(int argc, char **argv)
         fprintf(stderr, "attribd replay: %s: %s\n", output, strerror(errno));
         goto done;
     }
-    atd_kv_options ko;
-    memset(&ko, 0, sizeof ko);
-    ko.path = dir;
-    ko.map_size = r.cfg->kv.map_size ? r.cfg->kv.map_size : (64ULL << 30);
-    ko.no_sync = 1;
-    int rc = atd_kv_open("lmdb", &ko, &r.kv);
+    memset(&r.ko, 0, sizeof r.ko);
+    r.dir = dir;
+    r.ko.path = dir;
+    r.ko.map_size = r.cfg->kv.map_size ? r.cfg->kv.map_size : (64ULL << 30);
+    r.ko.no_sync = 1;
+    int rc = atd_kv_open("lmdb", &r.ko, &r.kv);
     if (rc < 0) {
         fprintf(stderr, "attribd replay: opening the store in %s: %s\n", dir, atd_strerror(rc));
         goto done;
