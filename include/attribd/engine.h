@@ -130,6 +130,8 @@ typedef struct atd_engine_kv_item {
 int atd_engine_batch_flush_sorted(atd_engine *e,
                                   int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
                                   void *ctx);
+/* Puts items (sorted, as atd_engine_batch_flush_sorted hands them) into txn, in order. */
+int atd_engine_put_sorted(atd_kv_txn *txn, const atd_engine_kv_item *items, size_t n);
 /* The kv the engine was made with was replaced (closed and opened again). */
 void atd_engine_set_kv(atd_engine *e, atd_kv *kv);
 

@@ -389,8 +389,9 @@ static int cmp_sort_ent(const void *a, const void *b)
     return r ? r : (p->klen > q->klen) - (p->klen < q->klen);
 }
 
-/* The dirty entries, sorted by key; free() it. */
-static sort_ent *sorted_dirty(const atd_cache *c, size_t *n_out)
+int atd_cache_take_sorted(atd_cache *c,
+                          int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
+                          void *ctx)
 {
     sort_ent *list = malloc((c->used ? c->used : 1) * sizeof *list);
     if (!list) abort();
@@ -407,35 +408,6 @@ static sort_ent *sorted_dirty(const atd_cache *c, size_t *n_out)
     }
     /* key order: the kv (a B-tree) appends to neighbouring pages instead of jumping around */
     qsort(list, n, sizeof *list, cmp_sort_ent);
-    *n_out = n;
-    return list;
-}
-
-int atd_cache_flush(atd_cache *c, atd_cache_put_fn put, void *ctx, size_t *n_written)
-{
-    size_t n;
-    sort_ent *list = sorted_dirty(c, &n);
-    int r = 0;
-    for (size_t i = 0; i < n && r == 0; i++) {
-        if (i + 8 < n) { /* the keys and values are spread over the pool: load ahead */
-            __builtin_prefetch(list[i + 8].key);
-            __builtin_prefetch(list[i + 8].val);
-        }
-        const key_hdr *k = list[i].key;
-        r = put(ctx, k->bytes, k->klen, list[i].val, list[i].vlen, k->expire_at);
-    }
-    free(list);
-    *n_written = n;
-    atd_cache_clear(c);
-    return r;
-}
-
-int atd_cache_take_sorted(atd_cache *c,
-                          int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
-                          void *ctx)
-{
-    size_t n;
-    sort_ent *list = sorted_dirty(c, &n);
     atd_engine_kv_item *items = malloc((n ? n : 1) * sizeof *items);
     if (!items) abort();
     for (size_t i = 0; i < n; i++) {

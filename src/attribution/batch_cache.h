@@ -36,12 +36,6 @@ void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, 
 /* Between events: blocks given up during the last event become reusable. */
 void atd_cache_release(atd_cache *c);
 
-/* Calls put for every dirty key, in key order (memcmp, shorter first), stopping at the first
- * error, which it returns. The cache is cleared afterwards, error or not. */
-typedef int (*atd_cache_put_fn)(void *ctx, const char *key, size_t klen, const void *val,
-                                size_t vlen, int64_t expire_at);
-int atd_cache_flush(atd_cache *c, atd_cache_put_fn put, void *ctx, size_t *n_written);
-
 /* Hands fn every dirty key in key order as one array (valid during the call); returns fn's
  * result. The cache is cleared afterwards. */
 int atd_cache_take_sorted(atd_cache *c,

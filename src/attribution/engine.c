@@ -56,22 +56,28 @@ void atd_engine_batch_begin(atd_engine *e)
     atd_cache_clear(e->cache);
 }
 
-static int flush_put(void *ctx, const char *key, size_t klen, const void *val, size_t vlen,
-                     int64_t expire_at)
+int atd_engine_put_sorted(atd_kv_txn *txn, const atd_engine_kv_item *items, size_t n)
 {
-    return atd_kv_put(ctx, key, klen, val, vlen, expire_at);
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        if (i + 8 < n) { /* the keys and values are spread over the pool: load ahead */
+            __builtin_prefetch(items[i + 8].key);
+            __builtin_prefetch(items[i + 8].val);
+        }
+        r = atd_kv_put(txn, items[i].key, items[i].klen, items[i].val, items[i].vlen,
+                       items[i].expire_at);
+    }
+    return r;
+}
+
+static int put_into_txn(void *txn, const atd_engine_kv_item *items, size_t n)
+{
+    return atd_engine_put_sorted(txn, items, n);
 }
 
 int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn)
 {
-    atd_cache *c = e->cache;
-    if (!c) return 0;
-    e->cache = NULL; /* puts below go straight through */
-    size_t n = 0;
-    int r = atd_cache_flush(c, flush_put, txn, &n);
-    e->n.kv_puts += n;
-    e->cache = c;
-    return r;
+    return atd_engine_batch_flush_sorted(e, put_into_txn, txn);
 }
 
 /* The keys an event will look up first: its advertising id's and ip's touch lists (a touch

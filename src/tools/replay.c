@@ -153,18 +153,15 @@ static int merge_old_key(void *ud, const void *key, size_t klen, const void *val
     return m->err != 0;
 }
 
-static int merge_into_new_store(void *ctx, const atd_engine_kv_item *items, size_t n)
+/* Writes a batch's changed keys: into the store, or merged into a new one. */
+static int write_batch(void *ctx, const atd_engine_kv_item *items, size_t n)
 {
     replay *r = ctx;
-    int64_t store_bytes = r->kv->ops->size_bytes(r->kv);
-    if (store_bytes < 0 || (int64_t)n * MERGE_PAGE < store_bytes) {
-        /* fewer changed keys than pages in the store: most pages stay as they are, so the
-         * keys go into the store itself */
-        int rc = 0;
-        for (size_t i = 0; i < n && rc == 0; i++)
-            rc = atd_kv_put(r->txn, items[i].key, items[i].klen, items[i].val, items[i].vlen, 0);
-        return rc;
-    }
+    /* into an empty store every key is appended in order; a batch with fewer changed keys
+     * than the store has pages leaves most pages as they are: both go into the store itself */
+    int64_t store_bytes = r->store_has_data ? r->kv->ops->size_bytes(r->kv) : 0;
+    if (store_bytes <= 0 || (int64_t)n * MERGE_PAGE < store_bytes)
+        return atd_engine_put_sorted(r->txn, items, n);
     char path[4200];
     snprintf(path, sizeof path, "%s/merge", r->dir);
     rm_tree(path); /* a leftover of an interrupted run */
@@ -221,9 +218,7 @@ static int merge_into_new_store(void *ctx, const atd_engine_kv_item *items, size
 
 static int batch_end(replay *r)
 {
-    int rc = r->store_has_data
-                 ? atd_engine_batch_flush_sorted(r->eng, merge_into_new_store, r)
-                 : atd_engine_batch_flush(r->eng, r->txn);
+    int rc = atd_engine_batch_flush_sorted(r->eng, write_batch, r);
     if (rc == 0) {
         uint64_t next = r->seq0 + r->valid;
         rc = atd_kv_put(r->txn, SEQ_KEY, sizeof SEQ_KEY - 1, &next, sizeof next, 0);

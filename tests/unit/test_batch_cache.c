@@ -39,17 +39,18 @@ typedef struct flushed {
 static flushed *out;
 static size_t nout;
 
-static int collect(void *ctx, const char *key, size_t klen, const void *val, size_t vlen,
-                   int64_t expire_at)
+static int collect(void *ctx, const atd_engine_kv_item *items, size_t n)
 {
-    (void)ctx;
-    flushed *f = &out[nout++];
-    memcpy(f->key, key, klen);
-    f->klen = klen;
-    f->val = malloc(vlen ? vlen : 1);
-    memcpy(f->val, val, vlen);
-    f->vlen = vlen;
-    f->expire = expire_at;
+    *(size_t *)ctx = n;
+    for (size_t i = 0; i < n; i++) {
+        flushed *f = &out[nout++];
+        memcpy(f->key, items[i].key, items[i].klen);
+        f->klen = items[i].klen;
+        f->val = malloc(items[i].vlen ? items[i].vlen : 1);
+        memcpy(f->val, items[i].val, items[i].vlen);
+        f->vlen = items[i].vlen;
+        f->expire = items[i].expire_at;
+    }
     return 0;
 }
 
@@ -65,7 +66,7 @@ static void check_flush(atd_cache *c)
     out = calloc(NKEYS, sizeof *out);
     nout = 0;
     size_t n = 0;
-    CHECK_EQ_INT(atd_cache_flush(c, collect, NULL, &n), 0);
+    CHECK_EQ_INT(atd_cache_take_sorted(c, collect, &n), 0);
     CHECK_EQ_INT(n, nout);
     size_t want = 0;
     for (int i = 0; i < NKEYS; i++) want += model[i].dirty;
