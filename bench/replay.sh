@@ -20,8 +20,8 @@ mkdir -p "$DIR"
 [ "${ATD_BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$DIR"' EXIT
 printf 'apps:\n  com.example.game:\n' >"$DIR/bench.yaml"
 
-echo "| devices | events | events/s (wall) | CPU s (user+sys) | events/s per CPU s | max RSS MB | kv bytes | bytes/device |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| devices | events | events/s (wall) | CPU s (user+sys) | events/s per CPU s | max RSS MB | kv bytes | bytes/device | flush s (wall) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for n in "${COUNTS[@]}"; do
   rm -rf "$DIR/state-$n"
   "$BIN" gen --devices "$n" --active 100000 |
@@ -31,10 +31,11 @@ for n in "${COUNTS[@]}"; do
   done_line=$(grep 'done:' "$DIR/replay-$n.err")
   events=$(sed -E 's/.* ([0-9]+) events, .*/\1/' <<<"$done_line")
   rate=$(sed -E 's/.*\(([0-9]+) events\/s\).*/\1/' <<<"$done_line")
-  bytes=$(sed -E 's/.* ([0-9]+) bytes$/\1/' <<<"$done_line")
+  bytes=$(sed -E 's/.* ([0-9]+) bytes;.*/\1/' <<<"$done_line")
+  flush=$(sed -E 's/.* flushes in ([0-9.]+) s.*/\1/' <<<"$done_line")
   cpu=$(awk '{printf "%.2f", $1 + $2}' "$DIR/time-$n")
   rss=$(awk '{printf "%.0f", $3 / 1024}' "$DIR/time-$n")
   per_cpu=$(awk -v e="$events" -v c="$cpu" 'BEGIN{printf "%.0f", (c > 0) ? e / c : 0}')
-  echo "| $n | $events | $rate | $cpu | $per_cpu | $rss | $bytes | $((bytes / n)) |"
+  echo "| $n | $events | $rate | $cpu | $per_cpu | $rss | $bytes | $((bytes / n)) | $flush |"
   rm -rf "$DIR/state-$n"
 done

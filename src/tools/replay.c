@@ -93,6 +93,9 @@ typedef struct replay {
     const char *dir;      /* the store's folder */
     atd_kv_options ko;    /* how the store is opened (again after a merge) */
     int store_has_data;   /* a flush then merges into a new store (merge_flush) */
+    uint64_t flushes;     /* batches written to the store */
+    int64_t flush_ms;     /* time spent writing them (sort, kv writes, commit) */
+    size_t cache_peak;    /* the largest batch cache, bytes */
 } replay;
 
 static int out_flush(replay *r)
@@ -218,6 +221,9 @@ static int write_batch(void *ctx, const atd_engine_kv_item *items, size_t n)
 
 static int batch_end(replay *r)
 {
+    int64_t t0 = atd_mono_ms();
+    size_t bytes = atd_engine_batch_bytes(r->eng);
+    if (bytes > r->cache_peak) r->cache_peak = bytes;
     int rc = atd_engine_batch_flush_sorted(r->eng, write_batch, r);
     if (rc == 0) {
         uint64_t next = r->seq0 + r->valid;
@@ -237,6 +243,8 @@ static int batch_end(replay *r)
     }
     r->store_has_data = 1;
     r->in_batch = 0;
+    r->flushes++;
+    r->flush_ms += atd_mono_ms() - t0;
     if (out_flush(r) < 0) return -1;
     return 0;
 }
@@ -595,11 +603,13 @@ int atd_cmd_replay(int argc, char **argv)
         const atd_engine_counters *n = atd_engine_stats(r.eng);
         fprintf(stderr,
                 "attribd replay: done: %llu lines, %llu events, %llu results, %llu rejected in "
-                "%.2f s (%.0f events/s); kv: %llu gets, %llu puts, %lld bytes\n",
+                "%.2f s (%.0f events/s); kv: %llu gets, %llu puts, %lld bytes; %llu flushes "
+                "in %.2f s, cache peak %zu MB\n",
                 (unsigned long long)r.line_no, (unsigned long long)r.valid,
                 (unsigned long long)r.results, (unsigned long long)r.rejected, took / 1000.0,
                 took > 0 ? r.valid * 1000.0 / took : 0.0, (unsigned long long)n->kv_gets,
-                (unsigned long long)n->kv_puts, (long long)r.kv->ops->size_bytes(r.kv));
+                (unsigned long long)n->kv_puts, (long long)r.kv->ops->size_bytes(r.kv),
+                (unsigned long long)r.flushes, r.flush_ms / 1000.0, r.cache_peak >> 20);
     }
     status = rc < 0 ? 1 : r.rejected ? 2 : 0;
 
