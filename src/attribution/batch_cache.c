@@ -126,16 +126,22 @@ struct atd_cache {
 static uint64_t hash_bytes(const char *p, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        h = (h ^ v) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
-    }
     uint64_t v = 0;
-    memcpy(&v, p, n);
+    if (n >= 8) {
+        /* the tail is the last 8 bytes, overlapping the last whole word: no byte loop and no
+         * memcpy call for the odd length (the length is in h already) */
+        memcpy(&v, p + n - 8, 8);
+        while (n > 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+            h ^= h >> 31;
+            p += 8;
+            n -= 8;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+    }
     h = (h ^ v) * 0x94d049bb133111ebULL;
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;

@@ -24,9 +24,42 @@ static void trim(const char **s, size_t *n)
     while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) (*n)--;
 }
 
+/* A dotted quad exactly as inet_pton(AF_INET) reads it (four decimal parts 0-255, no leading
+ * zeros, nothing else), without the copy to a C string and the libc call: every click and
+ * install carries an address, and the engine reads it on each. Returns 0 or -1. */
+static int ipv4_parse(const char *s, size_t n, uint8_t addr[4])
+{
+    unsigned part = 0, parts = 0, digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch >= '0' && ch <= '9') {
+            if (digits && part == 0) return -1; /* a leading zero */
+            part = part * 10 + (unsigned)(ch - '0');
+            if (part > 255) return -1;
+            if (!digits++ && ++parts > 4) return -1;
+        } else if (ch == '.' && digits && parts < 4) {
+            addr[parts - 1] = (uint8_t)part;
+            part = digits = 0;
+        } else {
+            return -1;
+        }
+    }
+    if (parts < 4 || !digits) return -1;
+    addr[3] = (uint8_t)part;
+    return 0;
+}
+
 /* The address in s[0..n), already trimmed. */
 static int ip_parse_exact(const char *s, size_t n, atd_ip *out)
 {
+    if (n && n <= 15 && !memchr(s, ':', n)) {
+        atd_ip ip;
+        memset(&ip, 0, sizeof ip);
+        if (ipv4_parse(s, n, ip.addr) != 0) return -1;
+        ip.family = 4;
+        *out = ip;
+        return 0;
+    }
     char buf[ATD_IP_TEXT_MAX];
     /* The longest valid literal is 45 characters; a NUL inside would hide a tail from
      * inet_pton, so refuse it rather than accept a prefix of the input. */

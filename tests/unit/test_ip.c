@@ -242,9 +242,58 @@ static void test_cidr_contains(void)
     CHECK_EQ_INT(atd_cidr_contains(NULL, NULL), 0);
 }
 
+/* IPv4 has its own parser (no inet_pton call): it must accept and read exactly what
+ * inet_pton(AF_INET) does, on random strings over the characters that matter. */
+static void test_ipv4_matches_inet_pton(void)
+{
+    static const char alphabet[] = "0123456789....x";
+    uint64_t rng = 0x2545f4914f6cdd1dull;
+    int mismatches = 0, accepted = 0;
+    for (int i = 0; i < 300000; i++) {
+        char s[24];
+        size_t n = 0;
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        /* 3-5 parts of 0-4 digits (leading zeros, 256-999 and empty parts included), then
+         * now and then a byte replaced by a dot, a letter or a wild byte */
+        unsigned parts = 3 + (unsigned)(rng % 3);
+        for (unsigned p = 0; p < parts && n < 18; p++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            if (p) s[n++] = '.';
+            unsigned digits = (unsigned)(rng % 5);
+            for (unsigned d = 0; d < digits; d++) s[n++] = (char)('0' + (rng >> (8 + 4 * d)) % 10);
+        }
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        if (n && rng % 4 == 0) s[(rng >> 8) % n] = alphabet[(rng >> 16) % 15];
+        if (n && rng % 16 == 1) s[(rng >> 8) % n] = (char)(rng >> 24);
+        s[n] = '\0';
+        if (memchr(s, ':', n) || memchr(s, ' ', n) || memchr(s, '\t', n)) continue;
+        uint8_t want[4];
+        int ok = strlen(s) == n && inet_pton(AF_INET, s, want) == 1;
+        atd_ip ip;
+        int got = atd_ip_parse(s, n, &ip) == 0;
+        if (ok) accepted++;
+        if (ok != got || (ok && (ip.family != 4 || memcmp(ip.addr, want, 4) != 0))) {
+            if (mismatches++ < 5) fprintf(stderr, "mismatch on '%s': inet_pton %d, ours %d\n", s, ok, got);
+        }
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    CHECK(accepted > 1000); /* the generator does make valid addresses */
+    /* the edges, by hand */
+    CHECK_STR(canon("1.2.3.4."), "BAD");
+    CHECK_STR(canon(".1.2.3.4"), "BAD");
+    CHECK_STR(canon("1..2.3"), "BAD");
+    CHECK_STR(canon("1.2.3"), "BAD");
+    CHECK_STR(canon("1.2.3.4.5"), "BAD");
+    CHECK_STR(canon("256.1.1.1"), "BAD");
+    CHECK_STR(canon("1.2.3.00"), "BAD");
+    CHECK_STR(canon("1.2.3.0"), "1.2.3.0");
+    CHECK_STR(canon("1.2.3.1000"), "BAD");
+}
+
 int main(void)
 {
     RUN(test_ipv4);
+    RUN(test_ipv4_matches_inet_pton);
     RUN(test_ipv6);
     RUN(test_embedded_nul_and_lengths);
     RUN(test_format_matches_inet_ntop);
