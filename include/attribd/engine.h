@@ -7,6 +7,7 @@
 #include "attribd/common.h"
 #include "attribd/config.h"
 #include "attribd/event.h"
+#include "attribd/ip.h"
 #include "attribd/json.h"
 #include "attribd/kv.h"
 
@@ -141,12 +142,24 @@ void atd_engine_set_kv(atd_engine *e, atd_kv *kv);
  * hashes of the keys the event will look up and starts loading their hash-table slots), then
  * atd_engine_prefetch_values with the same *pf some 8 events ahead (starts loading the keys
  * and values those slots point to). Both are no-ops outside a batch. */
+#define ATD_ENGINE_KEY_MAX 512
 typedef struct atd_prefetch {
     uint64_t hash[3];
     int n;
+    /* what the hashes were made of, for atd_engine_use_prefetch: each key, its length, and
+     * the event field it was made of (its pointer; the event must not change) */
+    const char *src[3];
+    uint16_t klen[3];
+    char key[3][ATD_ENGINE_KEY_MAX];
+    const char *ip_src; /* the event's ip text when it parsed into ip, else NULL */
+    atd_ip ip;
 } atd_prefetch;
 void atd_engine_prefetch_slots(atd_engine *e, const atd_event *ev, atd_prefetch *pf);
 void atd_engine_prefetch_values(atd_engine *e, const atd_prefetch *pf);
+/* Lets the next atd_engine_process, which must be for the same event (the same atd_event
+ * object) as pf, reuse pf's keys, hashes and parsed ip instead of making them again. pf must
+ * stay unchanged until that call returns. Never changes a result. */
+void atd_engine_use_prefetch(atd_engine *e, const atd_prefetch *pf);
 
 /* The current state of a device for the SDK conversion data (issue: GET /v1/conversion):
  * fills *out with event_type ATD_RES_INSTALL, install_ts and the acquisition attribution.

@@ -112,6 +112,7 @@ typedef struct given_up {
 struct atd_cache {
     cache_ent *recent[4]; /* the last entries looked up: a get is mostly followed by a put */
     cache_ent *missed;    /* the free slot of the last MISS, for atd_cache_fill */
+    cache_ent *last;      /* the entry of the last HIT or fill, for atd_cache_append */
     uint64_t missed_hash;
     const char *missed_key; /* the caller's, alive until atd_cache_fill */
     size_t missed_klen;
@@ -177,7 +178,7 @@ static void cache_grow(atd_cache *c)
     }
     free(old);
     memset(c->recent, 0, sizeof c->recent);
-    c->missed = NULL;
+    c->missed = c->last = NULL;
 }
 
 atd_cache *atd_cache_new(void)
@@ -200,7 +201,7 @@ void atd_cache_free(atd_cache *c)
 void atd_cache_clear(atd_cache *c)
 {
     memset(c->recent, 0, sizeof c->recent);
-    c->missed = NULL;
+    c->missed = c->last = NULL;
     if (c->used) memset(c->tab, 0, c->cap * sizeof *c->tab);
     c->used = 0;
     pool_reset(&c->mem);
@@ -299,8 +300,13 @@ static void cache_add(atd_cache *c, cache_ent *ent, uint64_t h, const char *key,
 
 int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen)
 {
+    return atd_cache_get_hashed(c, key, klen, hash_bytes(key, klen), val, vlen);
+}
+
+int atd_cache_get_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h, uint8_t **val,
+                         size_t *vlen)
+{
     int fresh;
-    uint64_t h = hash_bytes(key, klen);
     cache_ent *ent = cache_slot(c, key, klen, h, &fresh);
     if (fresh) {
         c->missed = ent;
@@ -310,6 +316,7 @@ int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, siz
         return ATD_CACHE_MISS;
     }
     if (ent->key->absent) return ATD_CACHE_ABSENT;
+    c->last = ent;
     *val = ent->val;
     *vlen = ent->vlen;
     return ATD_CACHE_HIT;
@@ -327,14 +334,54 @@ uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen)
     }
     memcpy(ent->val, val, vlen);
     ent->vlen = (uint32_t)vlen;
+    c->last = ent;
     return ent->val;
+}
+
+/* Moves ent's key to a new block with room for want value bytes and copies keep bytes of the
+ * old value; the old block stays readable until the event ends (atd_cache_release). */
+static void move_block(atd_cache *c, cache_ent *ent, size_t want, size_t keep)
+{
+    key_hdr *old = ent->key;
+    uint8_t *old_val = ent->val;
+    size_t klen = old->klen, old_size = hdr_size(klen) + ent->cap;
+    uint32_t bsize;
+    uint8_t *b = block_alloc(c, hdr_size(klen) + want, &bsize);
+    int64_t exp = old->expire_at;
+    block_fill(ent, b, bsize, ent->hash, old->bytes, klen);
+    ent->key->expire_at = exp;
+    if (keep) memcpy(ent->val, old_val, keep);
+    block_give_up(c, (uint8_t *)old, (uint32_t)old_size);
+}
+
+int atd_cache_append(atd_cache *c, const char *key, size_t klen, const void *rec, size_t recn,
+                     int64_t expire_at)
+{
+    cache_ent *ent = c->last;
+    if (!ent || !ent->key || ent->key->absent || ent->key->klen != klen ||
+        memcmp(ent->key->bytes, key, klen) != 0)
+        return -1;
+    size_t oldn = ent->vlen, vlen = oldn + recn;
+    if (vlen > UINT32_MAX / 2) return -1;
+    /* like a put that grows: room to grow in place next time */
+    if (vlen > ent->cap) move_block(c, ent, vlen + vlen / 4 + 32, oldn);
+    memcpy(ent->val + oldn, rec, recn);
+    ent->vlen = (uint32_t)vlen;
+    ent->key->expire_at = expire_at;
+    ent->key->dirty = 1;
+    return 0;
 }
 
 void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, size_t vlen,
                    int64_t expire_at)
 {
+    atd_cache_put_hashed(c, key, klen, hash_bytes(key, klen), val, vlen, expire_at);
+}
+
+void atd_cache_put_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h,
+                          const void *val, size_t vlen, int64_t expire_at)
+{
     int fresh;
-    uint64_t h = hash_bytes(key, klen);
     cache_ent *ent = cache_slot(c, key, klen, h, &fresh);
     if (fresh) {
         cache_add(c, ent, h, key, klen, vlen);
@@ -349,15 +396,8 @@ void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, 
             /* a new block (pointers into the old value stay valid until the event ends); a
              * value that grows gets room to grow in place next time */
             size_t want = vlen > ent->vlen && !ent->key->absent ? vlen + vlen / 4 + 32 : vlen;
-            key_hdr *old = ent->key;
-            size_t old_size = hdr_size(old->klen) + ent->cap;
-            uint32_t bsize;
-            uint8_t *b = block_alloc(c, hdr_size(klen) + want, &bsize);
-            int64_t exp = old->expire_at;
-            block_fill(ent, b, bsize, h, key, klen);
-            ent->key->expire_at = exp;
+            move_block(c, ent, want, 0);
             memcpy(ent->val, val, vlen);
-            block_give_up(c, (uint8_t *)old, (uint32_t)old_size);
         }
     }
     ent->vlen = (uint32_t)vlen;

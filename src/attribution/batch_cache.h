@@ -33,6 +33,18 @@ uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen);
  * in place). */
 void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, size_t vlen,
                    int64_t expire_at);
+/* Appends rec (recn bytes) to the value of key, which must be the entry that the last
+ * atd_cache_get (HIT) or atd_cache_fill (with a value) gave, in place when its block has
+ * room (else in a bigger one; pointers into the old value stay valid until the event ends,
+ * as with a put). Marks it dirty with expire_at. Returns 0, or -1 (nothing
+ * changed) when key is not that entry: the caller then puts the whole value. */
+int atd_cache_append(atd_cache *c, const char *key, size_t klen, const void *rec, size_t recn,
+                     int64_t expire_at);
+/* The same, with key's hash (atd_cache_hash) already made. */
+int atd_cache_get_hashed(atd_cache *c, const char *key, size_t klen, uint64_t hash,
+                         uint8_t **val, size_t *vlen);
+void atd_cache_put_hashed(atd_cache *c, const char *key, size_t klen, uint64_t hash,
+                          const void *val, size_t vlen, int64_t expire_at);
 /* Between events: blocks given up during the last event become reusable. */
 void atd_cache_release(atd_cache *c);
 

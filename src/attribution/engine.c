@@ -8,11 +8,32 @@
 
 /* --- kv access --------------------------------------------------------------------------- */
 
+_Static_assert(ATD_ENGINE_KEY_MAX >= ATD_KEY_MAX, "a prefetch holds any key");
+
+/* Notes key pf->key[pf->n] (made of the event field src) and its hash. */
+static void hint_add(atd_prefetch *pf, const char *src, size_t kl)
+{
+    pf->src[pf->n] = src;
+    pf->klen[pf->n] = (uint16_t)kl;
+    pf->hash[pf->n] = atd_cache_hash(pf->key[pf->n], kl);
+    pf->n++;
+}
+
+/* key's hash for the batch cache: the prefetch's when it made the same key. */
+static uint64_t key_hash(const atd_engine *e, const char *key, size_t klen)
+{
+    const atd_prefetch *pf = e->hint;
+    if (pf)
+        for (int i = 0; i < pf->n; i++)
+            if (pf->klen[i] == klen && memcmp(pf->key[i], key, klen) == 0) return pf->hash[i];
+    return atd_cache_hash(key, klen);
+}
+
 int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, atd_arena *arena,
                 uint8_t **val, size_t *vlen)
 {
     if (e->cache) {
-        int h = atd_cache_get(e->cache, key, klen, val, vlen);
+        int h = atd_cache_get_hashed(e->cache, key, klen, key_hash(e, key, klen), val, vlen);
         if (h == ATD_CACHE_HIT) return 0;
         if (h == ATD_CACHE_ABSENT) return ATD_ENOTFOUND;
     }
@@ -46,8 +67,21 @@ int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, co
         return atd_kv_put(txn, key, klen, val, vlen, expire_at);
     }
     if (vlen > UINT32_MAX / 2 || klen > UINT32_MAX / 2) return ATD_ETOOBIG;
-    atd_cache_put(e->cache, key, klen, val, vlen, expire_at);
+    atd_cache_put_hashed(e->cache, key, klen, key_hash(e, key, klen), val, vlen, expire_at);
     return 0;
+}
+
+int atd_eng_append(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen,
+                   const uint8_t *old, size_t oldn, const void *rec, size_t recn,
+                   int64_t expire_at)
+{
+    if (e->no_expiry) expire_at = 0;
+    if (e->cache && atd_cache_append(e->cache, key, klen, rec, recn, expire_at) == 0) return 0;
+    atd_buf_reserve(&e->vbuf, oldn + recn);
+    e->vbuf.n = 0;
+    atd_buf_put(&e->vbuf, old, oldn);
+    atd_buf_put(&e->vbuf, rec, recn);
+    return atd_eng_put(e, txn, key, klen, e->vbuf.p, e->vbuf.n, expire_at);
 }
 
 void atd_engine_batch_begin(atd_engine *e)
@@ -86,24 +120,71 @@ int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn)
 void atd_engine_prefetch_slots(atd_engine *e, const atd_event *ev, atd_prefetch *pf)
 {
     pf->n = 0;
+    pf->ip_src = NULL;
     if (!e->cache) return;
-    char key[ATD_KEY_MAX];
     size_t kl;
     if (ATD_EV_IS_APP(ev->type) && ev->device_id.p) {
-        kl = atd_key_device(key, ev->app_id, ev->device_id);
-        pf->hash[pf->n++] = atd_cache_hash(key, kl);
+        kl = atd_key_device(pf->key[pf->n], ev->app_id, ev->device_id);
+        hint_add(pf, ev->device_id.p, kl);
     }
     if (ev->advertising_id.p) {
-        kl = atd_key_touch_adid(key, ev->app_id, ev->advertising_id);
-        pf->hash[pf->n++] = atd_cache_hash(key, kl);
+        kl = atd_key_touch_adid(pf->key[pf->n], ev->app_id, ev->advertising_id);
+        hint_add(pf, ev->advertising_id.p, kl);
     }
-    atd_ip ip;
-    if (ev->ip.p && !ev->is_retargeting && ev->type != ATD_EV_SESSION &&
-        ev->type != ATD_EV_INAPP && atd_ip_parse(ev->ip.p, ev->ip.n, &ip) == 0) {
-        kl = atd_key_touch_ip(key, ev->app_id, &ip);
-        pf->hash[pf->n++] = atd_cache_hash(key, kl);
+    if (ev->ip.p && atd_ip_parse(ev->ip.p, ev->ip.n, &pf->ip) == 0) {
+        pf->ip_src = ev->ip.p;
+        if (!ev->is_retargeting && ev->type != ATD_EV_SESSION && ev->type != ATD_EV_INAPP) {
+            kl = atd_key_touch_ip(pf->key[pf->n], ev->app_id, &pf->ip);
+            hint_add(pf, ev->ip.p, kl);
+        }
     }
     for (int i = 0; i < pf->n; i++) atd_cache_prefetch_slot(e->cache, pf->hash[i]);
+}
+
+void atd_engine_use_prefetch(atd_engine *e, const atd_prefetch *pf) { e->hint = pf; }
+
+/* The key the prefetch made of the event field src (by pointer), copied to buf: its length,
+ * or 0 when there is none. */
+static size_t hinted_key(const atd_engine *e, const char *src, char *buf)
+{
+    const atd_prefetch *pf = e->hint;
+    if (!pf || !src) return 0;
+    for (int i = 0; i < pf->n; i++) {
+        if (pf->src[i] == src) {
+            memcpy(buf, pf->key[i], pf->klen[i]);
+            return pf->klen[i];
+        }
+    }
+    return 0;
+}
+
+size_t atd_eng_key_device(const atd_engine *e, char *buf, atd_str app, atd_str device_id)
+{
+    size_t kl = hinted_key(e, device_id.p, buf);
+    return kl ? kl : atd_key_device(buf, app, device_id);
+}
+
+size_t atd_eng_key_adid(const atd_engine *e, char *buf, atd_str app, atd_str adid)
+{
+    size_t kl = hinted_key(e, adid.p, buf);
+    return kl ? kl : atd_key_touch_adid(buf, app, adid);
+}
+
+size_t atd_eng_key_ip(const atd_engine *e, char *buf, atd_str app, const atd_ip *ip,
+                      const char *ip_src)
+{
+    size_t kl = hinted_key(e, ip_src, buf);
+    return kl ? kl : atd_key_touch_ip(buf, app, ip);
+}
+
+int atd_eng_event_ip(const atd_engine *e, const atd_event *ev, atd_ip *ip)
+{
+    if (!ev->ip.p) return -1;
+    if (e->hint && e->hint->ip_src == ev->ip.p) {
+        *ip = e->hint->ip;
+        return 0;
+    }
+    return atd_ip_parse(ev->ip.p, ev->ip.n, ip);
 }
 
 void atd_engine_prefetch_values(atd_engine *e, const atd_prefetch *pf)

@@ -21,6 +21,7 @@ struct atd_engine {
     atd_buf rbuf; /* one touch record */
     atd_cache *cache; /* write-behind cache of a batch, NULL when off */
     int no_expiry;    /* lists are put without expire_at */
+    const atd_prefetch *hint; /* the current event's prefetch (atd_engine_use_prefetch) */
 };
 
 /* Reads a key: 0 and *val (a stable copy: valid until the arena is reset, or with the
@@ -30,6 +31,21 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
                 uint8_t **val, size_t *vlen);
 int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, const void *val,
                 size_t vlen, int64_t expire_at);
+
+/* The keys of the current event's device, advertising id and ip (src: the event's ip text
+ * that ip was parsed from), and its parsed ip (0, or -1 when it has none): from the prefetch
+ * when it made them (atd_engine_use_prefetch), else made here. buf: ATD_KEY_MAX bytes. */
+size_t atd_eng_key_device(const atd_engine *e, char *buf, atd_str app, atd_str device_id);
+size_t atd_eng_key_adid(const atd_engine *e, char *buf, atd_str app, atd_str adid);
+size_t atd_eng_key_ip(const atd_engine *e, char *buf, atd_str app, const atd_ip *ip,
+                      const char *ip_src);
+int atd_eng_event_ip(const atd_engine *e, const atd_event *ev, atd_ip *ip);
+
+/* Sets key's value to old (its value as the last atd_eng_get of this key gave it) followed
+ * by rec: with the batch cache, in place. */
+int atd_eng_append(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen,
+                   const uint8_t *old, size_t oldn, const void *rec, size_t recn,
+                   int64_t expire_at);
 
 /* A touch that an app event may credit. */
 typedef struct atd_cand {

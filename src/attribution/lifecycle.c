@@ -27,6 +27,14 @@ static int append_touch(atd_engine *e, atd_kv_txn *txn, const char *key, size_t 
     int r = atd_eng_get(e, txn, key, klen, arena, &old, &oldn);
     if (r < 0 && r != ATD_ENOTFOUND) return r;
     int64_t max_ts;
+    if (r == 0) {
+        /* the usual case, a short list: the record goes after the old bytes */
+        int whole = atd_touch_list_appends(old, oldn, e->rbuf.p, e->rbuf.n, now, &max_ts);
+        if (whole < 0) return whole;
+        if (whole)
+            return atd_eng_append(e, txn, key, klen, old, oldn, e->rbuf.p, e->rbuf.n,
+                                  atd_touch_list_expiry(max_ts));
+    }
     r = atd_touch_list_rebuild(old, r == 0 ? oldn : 0, e->rbuf.p, e->rbuf.n, now, &e->vbuf,
                                &max_ts);
     if (r < 0) return r;
@@ -46,7 +54,7 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
     t.media_source = ev->media_source;
     t.lookback_ms = touch_override(e, ev);
     atd_fp_from_ua(ev->user_agent, arena, &t.fp);
-    if (ev->ip.p && atd_ip_parse(ev->ip.p, ev->ip.n, &t.ip) == 0) t.has_ip = 1;
+    if (atd_eng_event_ip(e, ev, &t.ip) == 0) t.has_ip = 1;
     t.adid = ev->advertising_id;
     t.campaign = ev->campaign;
     t.campaign_id = ev->campaign_id;
@@ -71,7 +79,7 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
         e->rbuf.n = 0;
         atd_touch_encode(&t, &e->rbuf);
         t.adid = adid;
-        size_t kl = atd_key_touch_adid(key, ev->app_id, t.adid);
+        size_t kl = atd_eng_key_adid(e, key, ev->app_id, t.adid);
         if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
     }
     if (by_ip) {
@@ -88,7 +96,7 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
         } else {
             atd_touch_encode(&t, &e->rbuf);
         }
-        size_t kl = atd_key_touch_ip(key, ev->app_id, &t.ip);
+        size_t kl = atd_eng_key_ip(e, key, ev->app_id, &t.ip, ev->ip.p);
         if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
     }
     return 0;
@@ -184,8 +192,8 @@ static int start_window(atd_ctx *c, atd_device *d, const atd_cand *best)
     return 0;
 }
 
-int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
-                       const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena)
+static int process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
+                   const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena)
 {
     /* what the cache gave up during the previous event may be reused from now on */
     if (e->cache) atd_cache_release(e->cache);
@@ -204,7 +212,7 @@ int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app
     c.adid = ev->advertising_id;
 
     char dkey[ATD_KEY_MAX];
-    size_t dkl = atd_key_device(dkey, ev->app_id, ev->device_id);
+    size_t dkl = atd_eng_key_device(e, dkey, ev->app_id, ev->device_id);
     uint8_t *dv = NULL;
     size_t dvn = 0;
     atd_device d;
@@ -227,7 +235,7 @@ int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app
         return 1;
     }
 
-    if (ev->ip.p && atd_ip_parse(ev->ip.p, ev->ip.n, &c.ip) == 0) c.has_ip = 1;
+    if (atd_eng_event_ip(e, ev, &c.ip) == 0) c.has_ip = 1;
     if (ev->type == ATD_EV_INSTALL &&
         (!known || c.t - d.install_ts > app->reattribution_window_ms)) {
         if (c.has_ip) atd_fp_of_event(ev, arena, &c.fp);
@@ -257,4 +265,12 @@ int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app
     atd_device_activity_add(&d, c.t, app->inactivity_period_ms);
     if ((r = save_device(&c, dkey, dkl, &d, dv, dvn)) < 0) return r;
     return 1;
+}
+
+int atd_engine_process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
+                       const atd_event *ev, uint64_t seq, atd_result *out, atd_arena *arena)
+{
+    int r = process(e, txn, app, ev, seq, out, arena);
+    e->hint = NULL; /* it was for this event only */
+    return r;
 }

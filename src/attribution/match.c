@@ -6,7 +6,7 @@ int atd_match_load_adid(atd_ctx *c)
 {
     if (c->adid_loaded || !c->adid.p) return 0;
     c->adid_loaded = 1;
-    c->adid_klen = atd_key_touch_adid(c->adid_key, c->app_id_str, c->adid);
+    c->adid_klen = atd_eng_key_adid(c->e, c->adid_key, c->app_id_str, c->adid);
     int r = atd_eng_get(c->e, c->txn, c->adid_key, c->adid_klen, c->arena, &c->adid_list,
                         &c->adid_len);
     if (r == ATD_ENOTFOUND) {
@@ -21,7 +21,7 @@ int atd_match_load_ip(atd_ctx *c)
 {
     if (c->ip_loaded || !c->has_ip || !c->fp.os) return 0;
     c->ip_loaded = 1;
-    c->ip_klen = atd_key_touch_ip(c->ip_key, c->app_id_str, &c->ip);
+    c->ip_klen = atd_eng_key_ip(c->e, c->ip_key, c->app_id_str, &c->ip, c->ev->ip.p);
     int r = atd_eng_get(c->e, c->txn, c->ip_key, c->ip_klen, c->arena, &c->ip_list,
                         &c->ip_len);
     if (r == ATD_ENOTFOUND) {

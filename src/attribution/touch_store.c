@@ -135,36 +135,71 @@ static int skim(const uint8_t **p, const uint8_t *end, int64_t *ts)
     return r.bad ? ATD_ECORRUPT : 1;
 }
 
+/* Pass 1 of a rebuild: the newest ts of old and rec (at least now), the record count, and
+ * the newest ts of the records themselves (INT64_MIN: none). */
+static int list_scan(const void *old, size_t oldn, const void *rec, size_t recn, int64_t now,
+                     int64_t *newest, size_t *count, int64_t *old_max, int64_t *rec_ts)
+{
+    int64_t ts;
+    int r;
+    *newest = now;
+    *old_max = *rec_ts = INT64_MIN;
+    *count = 0;
+    const uint8_t *p = old, *end = (const uint8_t *)old + oldn;
+    while (p < end) {
+        if ((r = skim(&p, end, &ts)) < 0) return r;
+        if (ts > *old_max) *old_max = ts;
+        ++*count;
+    }
+    if (*old_max > *newest) *newest = *old_max;
+    if (recn) {
+        p = rec;
+        if (skim(&p, p + recn, rec_ts) != 1 || p != (const uint8_t *)rec + recn)
+            return ATD_ECORRUPT;
+        if (*rec_ts > *newest) *newest = *rec_ts;
+        ++*count;
+    }
+    return 0;
+}
+
+/* A short list is kept whole, the new record after the old bytes. */
+static int list_kept_whole(size_t count)
+{
+    return count <= ATD_TOUCH_PRUNE_MIN && count <= ATD_TOUCH_LIST_MAX;
+}
+
+/* The newest ts of a list kept whole (now for an empty one). */
+static int64_t whole_max(int64_t old_max, int64_t rec_ts, int64_t now)
+{
+    int64_t m = old_max > rec_ts ? old_max : rec_ts;
+    return m == INT64_MIN ? now : m;
+}
+
+int atd_touch_list_appends(const void *old, size_t oldn, const void *rec, size_t recn,
+                           int64_t now, int64_t *max_ts)
+{
+    int64_t newest, old_max, rec_ts;
+    size_t count;
+    int r = list_scan(old, oldn, rec, recn, now, &newest, &count, &old_max, &rec_ts);
+    if (r < 0) return r;
+    if (!list_kept_whole(count)) return 0;
+    *max_ts = whole_max(old_max, rec_ts, now);
+    return 1;
+}
+
 int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t recn,
                            int64_t now, atd_buf *out, int64_t *max_ts)
 {
     out->n = 0;
-    int64_t newest = now, old_max = INT64_MIN, ts;
-    size_t count = 0;
-    int r;
-    /* pass 1: the newest ts (the reference for age) and the count */
-    const uint8_t *p = old, *end = (const uint8_t *)old + oldn;
-    while (p < end) {
-        if ((r = skim(&p, end, &ts)) < 0) return r;
-        if (ts > old_max) old_max = ts;
-        count++;
-    }
-    if (old_max > newest) newest = old_max;
-    int64_t rec_ts = INT64_MIN;
-    if (recn) {
-        p = rec;
-        if (skim(&p, p + recn, &rec_ts) != 1 || p != (const uint8_t *)rec + recn)
-            return ATD_ECORRUPT;
-        if (rec_ts > newest) newest = rec_ts;
-        count++;
-    }
+    int64_t newest, old_max, rec_ts;
+    size_t count;
+    int r = list_scan(old, oldn, rec, recn, now, &newest, &count, &old_max, &rec_ts);
+    if (r < 0) return r;
     atd_buf_reserve(out, oldn + recn);
-    if (count <= ATD_TOUCH_PRUNE_MIN && count <= ATD_TOUCH_LIST_MAX) {
-        /* the usual case, a short list: kept whole, the new record after the old bytes */
+    if (list_kept_whole(count)) {
         atd_buf_put(out, old, oldn);
         atd_buf_put(out, rec, recn);
-        int64_t m = old_max > rec_ts ? old_max : rec_ts;
-        *max_ts = m == INT64_MIN ? now : m;
+        *max_ts = whole_max(old_max, rec_ts, now);
         return 0;
     }
     int64_t oldest_kept = newest - ATD_TOUCH_KEEP_MS;
@@ -244,30 +279,30 @@ static size_t make_key(char *buf, char kind, atd_str app, const void *id, size_t
     return 1 + SHA256_DIGEST_LENGTH;
 }
 
-/* hex digit values, 0xff for other bytes */
-static const uint8_t hex_digit[256] = {
-    ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,  ['6'] = 6,
-    ['7'] = 7,  ['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13,
-    ['e'] = 14, ['f'] = 15,
+/* hex digit value + 1 (lower case only: the normal form), 0 for other bytes */
+static const uint8_t hex_value1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
-
-static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
 {
-    /* a lower-case UUID (GAID/IDFA in normal form) is kept as its 16 bytes */
+    /* a lower-case UUID (GAID/IDFA in normal form) is kept as its 16 bytes; most events carry
+     * one, so the digits are read with one table load each and checked once at the end */
     if (adid.n == 36 && adid.p[8] == '-' && adid.p[13] == '-' && adid.p[18] == '-' &&
         adid.p[23] == '-') {
         /* offsets of the 16 digit pairs */
         static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
         uint8_t raw[16];
-        int ok = 1;
+        int bad = 0;
         for (size_t i = 0; i < 16; i++) {
-            char h = adid.p[at[i]], l = adid.p[at[i] + 1];
-            ok &= is_hex(h) & is_hex(l);
-            raw[i] = (uint8_t)(hex_digit[(uint8_t)h] << 4 | hex_digit[(uint8_t)l]);
+            int h = hex_value1[(uint8_t)adid.p[at[i]]] - 1;
+            int l = hex_value1[(uint8_t)adid.p[at[i] + 1]] - 1;
+            bad |= h | l; /* negative once any digit is not one */
+            raw[i] = (uint8_t)(h << 4 | l);
         }
-        if (ok) return make_key(buf, 'U', app, raw, 16);
+        if (bad >= 0) return make_key(buf, 'U', app, raw, 16);
     }
     return make_key(buf, 'A', app, adid.p, adid.n);
 }

@@ -95,6 +95,11 @@ int atd_touch_iter_next(atd_touch_iter *it);
 /* Decodes the whole current record; strings point into the list's bytes. */
 int atd_touch_iter_decode(const atd_touch_iter *it, atd_touch *out);
 
+/* Whether appending rec to old keeps the list whole (no record pruned): then 1 and *max_ts as
+ * atd_touch_list_rebuild would give, and the new value is old's bytes followed by rec's;
+ * 0 when a rebuild is needed; ATD_ECORRUPT. */
+int atd_touch_list_appends(const void *old, size_t oldn, const void *rec, size_t recn,
+                           int64_t now, int64_t *max_ts);
 /* Builds the new value of a list: the records of old (may be empty) that are still kept,
  * then rec (one encoded record with its length prefix, may be empty), into out. now is the ts
  * of the event writing the list. *max_ts gets the newest ts kept (for the kv expiry). */

@@ -333,6 +333,7 @@ static int process_slot(replay *r, slot *s)
     }
     if (!r->txn && (rc = batch_begin(r)) < 0) goto out;
     atd_result res;
+    atd_engine_use_prefetch(r->eng, &s->pf); /* its keys were made with the prefetch */
     rc = atd_engine_process(r->eng, r->txn, app, ev, r->seq0 + r->valid, &res, &s->arena);
     if (rc < 0) {
         fprintf(stderr, "%s:%llu: engine: %s\n", r->in_name, (unsigned long long)s->line_no,

@@ -150,7 +150,15 @@ static void test_random_against_model(void)
                 for (size_t k = 0; k < nn; k++) buf[k] = (uint8_t)rnd();
             }
             int64_t exp = (int64_t)(rnd() % 1000);
-            atd_cache_put(c, kb, kl, buf, nn, exp);
+            if (what == 0 && m->state == 2 && nn > m->vlen && rnd() % 2) {
+                /* the same append through atd_cache_append (this key was the last get) */
+                char other[64];
+                size_t ol = key_of((i + 1) % NKEYS, other);
+                CHECK_EQ_INT(atd_cache_append(c, other, ol, buf, 1, exp), -1);
+                CHECK_EQ_INT(atd_cache_append(c, kb, kl, buf + m->vlen, nn - m->vlen, exp), 0);
+            } else {
+                atd_cache_put(c, kb, kl, buf, nn, exp);
+            }
             free(m->val);
             m->val = malloc(nn ? nn : 1);
             memcpy(m->val, buf, nn);
