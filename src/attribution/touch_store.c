@@ -300,7 +300,7 @@ size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
             int h = hex_value1[(uint8_t)adid.p[at[i]]] - 1;
             int l = hex_value1[(uint8_t)adid.p[at[i] + 1]] - 1;
             bad |= h | l; /* negative once any digit is not one */
-            raw[i] = (uint8_t)(h << 4 | l);
+            raw[i] = (uint8_t)((unsigned)h << 4 | (unsigned)l);
         }
         if (bad >= 0) return make_key(buf, 'U', app, raw, 16);
     }
