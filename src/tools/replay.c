@@ -311,6 +311,15 @@ static void parse_line(replay *r, slot *s, const char *line, size_t n)
     atd_engine_prefetch_slots(r->eng, &s->ev, &s->pf);
 }
 
+/* Control bytes of a message (an invalid value quoted in it, e.g. an ip "1.2.3.4\n") become '?',
+ * so that each rejected line is one line on stderr. */
+static const char *one_line(char *msg)
+{
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    return msg;
+}
+
 /* Runs a parsed line through the engine. Returns 0, or < 0 to stop the run. */
 static int process_slot(replay *r, slot *s)
 {
@@ -319,7 +328,7 @@ static int process_slot(replay *r, slot *s)
         r->rejected++;
         fprintf(stderr, "%s:%llu: field %s: %s\n", r->in_name, (unsigned long long)s->line_no,
                 s->err.field ? s->err.field : "body",
-                s->err.message[0] ? s->err.message : "invalid event");
+                s->err.message[0] ? one_line(s->err.message) : "invalid event");
         goto out;
     }
     if (s->state != 1) goto out;

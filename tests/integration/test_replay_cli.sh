@@ -64,6 +64,11 @@ check "--state folder kept" "[ -n \"\$(ls -A '$T/state')\" ]"
 printf '{"type":"install","ts":%s,"app_id":"com.example.game","device_id":"d9"}' "$TS" | "$BIN" replay --config "$T/app.yaml" >"$T/out4.ndjson"
 check "last line without newline" "grep -q '\"device_id\":\"d9\"' '$T/out4.ndjson'"
 
+# a rejected value with a control character in it still makes one stderr line per rejected line
+printf '{"type":"install","ts":%s,"app_id":"com.example.game","device_id":"d1","ip":"192.0.2.1\\n"}\n{"type":"install","ts":%s,"app_id":"com.example.game","device_id":"d2","ip":"1.2.3.4\\t\\r\\u0007x"}\n' "$TS" "$TS" >"$T/ctl.ndjson"
+"$BIN" replay --config "$T/app.yaml" --input "$T/ctl.ndjson" --output /dev/null 2>"$T/err5"
+check "control characters in a message do not split its line" "[ \$(grep -c 'ctl.ndjson:[12]: field ip' '$T/err5') -eq 2 ] && [ \$(grep -vc 'attribd replay:' '$T/err5') -eq 2 ]"
+
 # an unknown option is a usage error
 "$BIN" replay --config "$T/app.yaml" --bogus 2>/dev/null
 check "unknown option gives 2" "[ $? -eq 2 ]"

@@ -151,12 +151,16 @@ def _strip_comment(line):
     return "".join(out).rstrip()
 
 
+class Quoted(str):
+    """A quoted YAML scalar: text like a plain one, but never an integer (decision 1)."""
+
+
 def _scalar(text):
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         if text[0] == '"':
-            return json.loads(text)
-        return text[1:-1].replace("''", "'")
+            return Quoted(json.loads(text))
+        return Quoted(text[1:-1].replace("''", "'"))
     if text in ("null", "~", ""):
         return None
     return text  # plain scalars stay text: "0", "7d", "5" (decision 1)
@@ -299,7 +303,10 @@ def load_config(path):
                     raise bad(key, "%r is not a duration in its range" % (value,))
                 setattr(app, key, ms)
             elif key == "click_cap":
-                if not isinstance(value, str) or re.fullmatch(r"[0-9]+", value) is None \
+                # decision 1: a plain YAML integer (not quoted), decimal, an optional sign, no
+                # leading zeros (010 is 8 in YAML 1.1 and 10 in YAML 1.2)
+                if not isinstance(value, str) or isinstance(value, Quoted) \
+                        or re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", value) is None \
                         or not 0 <= int(value) <= 1000:
                     raise bad(key, "%r is not an integer in 0..1000" % (value,))
                 app.click_cap = int(value)
@@ -316,7 +323,9 @@ def load_config(path):
             elif key == "blocked_sites":
                 if value is None:
                     value = []
-                if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                # decision 1: each entry has a media_source and a site_id around its first "/"
+                if not isinstance(value, list) or not all(
+                        isinstance(x, str) and 0 < x.find("/") < len(x) - 1 for x in value):
                     raise bad(key, "expected a list of media_source/site_id strings")
                 app.blocked_sites.update(value)
             # other keys (store_url, sdk_key, postbacks, ...) do not affect attribution
@@ -360,6 +369,18 @@ class Event:
     """A valid event with normalized fields; absent fields are None."""
 
 
+def _has_lone_surrogate(v):
+    """Decision 25: a string anywhere in the event (a key too) with a \\u escape that is an
+    unpaired UTF-16 surrogate is not text: the line is invalid (Python's json accepts it)."""
+    if isinstance(v, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in v)
+    if isinstance(v, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_has_lone_surrogate(x) for x in v)
+    return False
+
+
 def parse_event(line, apps):
     try:
         obj = json.loads(line, parse_constant=_reject_constant)
@@ -367,13 +388,23 @@ def parse_event(line, apps):
         raise Invalid("body", "not a JSON object (%s)" % e)
     if not isinstance(obj, dict):
         raise Invalid("body", "not a JSON object")
+    if _has_lone_surrogate(obj):
+        raise Invalid("body", "a \\u escape is a lone surrogate (not Unicode text)")
     obj = {k: v for k, v in obj.items() if v is not None}  # "JSON null counts as absent"
 
+    def no_nul(name):
+        # decision 24: U+0000 in a string field the event keeps makes it invalid
+        v = obj.get(name)
+        if isinstance(v, str) and "\x00" in v:
+            raise Invalid(name, "must not contain U+0000")
+
     def string(name):
+        no_nul(name)
         v = obj.get(name)
         return v if isinstance(v, str) else None  # other types are ignored
 
     def required(name):
+        no_nul(name)
         v = obj.get(name)
         if v is None:
             raise Invalid(name, "required")
@@ -404,6 +435,7 @@ def parse_event(line, apps):
         if ev.ip is None:
             raise Invalid("ip", "not a valid IPv4 or IPv6 address")
     ev.user_agent = string("user_agent")
+    no_nul("advertising_id")
     ev.advertising_id = normal_advertising_id(obj.get("advertising_id"))
 
     if typ in TOUCH_TYPES:
@@ -415,6 +447,8 @@ def parse_event(line, apps):
             raise Invalid("is_retargeting", "must be a boolean")
         ev.is_retargeting = rt
         # kept raw; judged against the app's ranges when used (§2 last paragraph)
+        no_nul("click_lookback")
+        no_nul("view_lookback")
         ev.click_lookback_raw = obj.get("click_lookback")
         ev.view_lookback_raw = obj.get("view_lookback")
     else:
@@ -428,6 +462,7 @@ def parse_event(line, apps):
         if "os_version" in obj:
             if not isinstance(obj["os_version"], str):
                 raise Invalid("os_version", "must be a string")
+            no_nul("os_version")
             ev.os_version = obj["os_version"]
         for f in APP_STRING_FIELDS:
             setattr(ev, f, string(f))
