@@ -6,6 +6,29 @@
 
 #include "attribution/codec.h"
 
+/* Writers over a local pointer: the compiler then keeps it in a register instead of reloading
+ * the buffer's fields after every copy (a copy could alias them). */
+static inline uint8_t *w_varint(uint8_t *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        *w++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *w++ = (uint8_t)v;
+    return w;
+}
+
+static inline uint8_t *w_strv(uint8_t *w, atd_str s)
+{
+    if (!s.p) {
+        *w++ = 0;
+        return w;
+    }
+    w = w_varint(w, (uint64_t)s.n + 1);
+    memcpy(w, s.p, s.n);
+    return w + s.n;
+}
+
 void atd_touch_encode(const atd_touch *t, atd_buf *b)
 {
     const atd_str *strs[] = {&t->media_source, &t->fp.version, &t->fp.model, &t->adid,
@@ -16,51 +39,41 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
     atd_buf_reserve(b, bound);
     /* encode the body after a 3-byte hole, then move it to fit the real length prefix */
     size_t start = b->n;
-    b->n += 3;
-    size_t body = b->n;
-    atd_put_varint_raw(b, (uint64_t)t->ts);
-    atd_put_varint_raw(b, t->seq);
-    b->p[b->n++] = (char)t->type;
-    b->p[b->n++] = (char)t->flags;
-    atd_put_strv_raw(b, t->media_source);
-    atd_put_varint_raw(b, (uint64_t)t->lookback_ms);
-    b->p[b->n++] = (char)t->fp.os;
+    uint8_t *body = (uint8_t *)b->p + start + 3, *w = body;
+    w = w_varint(w, (uint64_t)t->ts);
+    w = w_varint(w, t->seq);
+    *w++ = t->type;
+    *w++ = t->flags;
+    w = w_strv(w, t->media_source);
+    w = w_varint(w, (uint64_t)t->lookback_ms);
+    *w++ = (uint8_t)t->fp.os;
     if (t->fp.os) {
-        atd_put_strv_raw(b, t->fp.version);
-        atd_put_strv_raw(b, t->fp.model);
+        w = w_strv(w, t->fp.version);
+        w = w_strv(w, t->fp.model);
     }
     if (t->has_ip) {
         size_t an = t->ip.family == 4 ? 4 : 16;
-        b->p[b->n++] = (char)t->ip.family;
-        memcpy(b->p + b->n, t->ip.addr, an);
-        b->n += an;
+        *w++ = t->ip.family;
+        memcpy(w, t->ip.addr, an);
+        w += an;
     } else {
-        b->p[b->n++] = 0;
+        *w++ = 0;
     }
-    atd_put_strv_raw(b, t->adid);
-    atd_put_strv_raw(b, t->campaign);
-    atd_put_strv_raw(b, t->campaign_id);
-    atd_put_strv_raw(b, t->adset);
-    atd_put_strv_raw(b, t->ad);
-    atd_put_strv_raw(b, t->site_id);
-    atd_put_strv_raw(b, t->channel);
-    atd_put_strv_raw(b, t->click_id);
-    atd_put_strv_raw(b, t->deep_link_value);
-    size_t len = b->n - body;
+    w = w_strv(w, t->adid);
+    w = w_strv(w, t->campaign);
+    w = w_strv(w, t->campaign_id);
+    w = w_strv(w, t->adset);
+    w = w_strv(w, t->ad);
+    w = w_strv(w, t->site_id);
+    w = w_strv(w, t->channel);
+    w = w_strv(w, t->click_id);
+    w = w_strv(w, t->deep_link_value);
+    size_t len = (size_t)(w - body);
     uint8_t pre[10];
-    size_t pn = 0;
-    uint64_t v = len;
-    while (v >= 0x80) {
-        pre[pn++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    pre[pn++] = (uint8_t)v;
-    if (pn > 3) { /* a record over 2 MiB: make room */
-        atd_buf_reserve(b, pn - 3);
-        memmove(b->p + body + (pn - 3), b->p + body, len);
-    } else if (pn < 3) {
-        memmove(b->p + start + pn, b->p + body, len);
-    }
+    size_t pn = (size_t)(w_varint(pre, len) - pre);
+    b->n = start + 3 + len;
+    if (pn > 3) atd_buf_reserve(b, pn - 3); /* a record over 2 MiB: make room */
+    if (pn != 3) memmove(b->p + start + pn, b->p + start + 3, len);
     memcpy(b->p + start, pre, pn);
     b->n = start + pn + len;
 }
