@@ -148,14 +148,13 @@ static int skim(const uint8_t **p, const uint8_t *end, int64_t *ts)
     return r.bad ? ATD_ECORRUPT : 1;
 }
 
-/* Pass 1 of a rebuild: the newest ts of old and rec (at least now), the record count, and
- * the newest ts of the records themselves (INT64_MIN: none). */
-static int list_scan(const void *old, size_t oldn, const void *rec, size_t recn, int64_t now,
-                     int64_t *newest, size_t *count, int64_t *old_max, int64_t *rec_ts)
+/* Pass 1 of a rebuild: the record count, and the newest ts of old's records and rec's
+ * (INT64_MIN: none). */
+static int list_scan(const void *old, size_t oldn, const void *rec, size_t recn, size_t *count,
+                     int64_t *old_max, int64_t *rec_ts)
 {
     int64_t ts;
     int r;
-    *newest = now;
     *old_max = *rec_ts = INT64_MIN;
     *count = 0;
     const uint8_t *p = old, *end = (const uint8_t *)old + oldn;
@@ -164,15 +163,43 @@ static int list_scan(const void *old, size_t oldn, const void *rec, size_t recn,
         if (ts > *old_max) *old_max = ts;
         ++*count;
     }
-    if (*old_max > *newest) *newest = *old_max;
     if (recn) {
         p = rec;
         if (skim(&p, p + recn, rec_ts) != 1 || p != (const uint8_t *)rec + recn)
             return ATD_ECORRUPT;
-        if (*rec_ts > *newest) *newest = *rec_ts;
         ++*count;
     }
     return 0;
+}
+
+/* The ts that a long list's ages are measured from: the ATD_TOUCH_AGE_RANK-th newest of its
+ * records (old's and rec's; the list has more than that many). Not the newest: one touch with
+ * a far-future ts (valid, and ts need not be monotonic) would make every other look old. */
+static int64_t age_reference(const void *old, size_t oldn, int64_t rec_ts, int has_rec)
+{
+    int64_t top[ATD_TOUCH_AGE_RANK]; /* the newest seen so far, descending */
+    size_t n = 0;
+    const uint8_t *p = old, *end = (const uint8_t *)old + oldn;
+    for (int more = 1; more;) {
+        int64_t ts;
+        if (p < end) {
+            if (skim(&p, end, &ts) != 1) break; /* list_scan checked the bytes already */
+        } else if (has_rec) {
+            ts = rec_ts;
+            has_rec = 0;
+        } else {
+            more = 0;
+            continue;
+        }
+        if (n == ATD_TOUCH_AGE_RANK && ts <= top[n - 1]) continue;
+        size_t i = n < ATD_TOUCH_AGE_RANK ? n++ : n - 1;
+        while (i > 0 && top[i - 1] < ts) {
+            top[i] = top[i - 1];
+            i--;
+        }
+        top[i] = ts;
+    }
+    return n ? top[n - 1] : INT64_MIN;
 }
 
 /* A short list is kept whole, the new record after the old bytes. */
@@ -191,9 +218,9 @@ static int64_t whole_max(int64_t old_max, int64_t rec_ts, int64_t now)
 int atd_touch_list_appends(const void *old, size_t oldn, const void *rec, size_t recn,
                            int64_t now, int64_t *max_ts)
 {
-    int64_t newest, old_max, rec_ts;
+    int64_t old_max, rec_ts;
     size_t count;
-    int r = list_scan(old, oldn, rec, recn, now, &newest, &count, &old_max, &rec_ts);
+    int r = list_scan(old, oldn, rec, recn, &count, &old_max, &rec_ts);
     if (r < 0) return r;
     if (!list_kept_whole(count)) return 0;
     *max_ts = whole_max(old_max, rec_ts, now);
@@ -204,9 +231,9 @@ int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t
                            int64_t now, atd_buf *out, int64_t *max_ts)
 {
     out->n = 0;
-    int64_t newest, old_max, rec_ts;
+    int64_t old_max, rec_ts;
     size_t count;
-    int r = list_scan(old, oldn, rec, recn, now, &newest, &count, &old_max, &rec_ts);
+    int r = list_scan(old, oldn, rec, recn, &count, &old_max, &rec_ts);
     if (r < 0) return r;
     atd_buf_reserve(out, oldn + recn);
     if (list_kept_whole(count)) {
@@ -215,7 +242,8 @@ int atd_touch_list_rebuild(const void *old, size_t oldn, const void *rec, size_t
         *max_ts = whole_max(old_max, rec_ts, now);
         return 0;
     }
-    int64_t oldest_kept = newest - ATD_TOUCH_KEEP_MS;
+    int64_t ref = age_reference(old, oldn, rec_ts, recn != 0);
+    int64_t oldest_kept = ref > INT64_MIN + ATD_TOUCH_KEEP_MS ? ref - ATD_TOUCH_KEEP_MS : INT64_MIN;
     size_t skip = count > ATD_TOUCH_LIST_MAX ? count - ATD_TOUCH_LIST_MAX : 0;
     int64_t kept_max = INT64_MIN;
     atd_touch_iter it;

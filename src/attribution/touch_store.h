@@ -31,15 +31,19 @@ enum {
     ATD_TF_REF = 8,         /* an ip list's reference to the full record in the adid list */
 };
 
-/* Touches older than this, relative to the newest ts of their list (or of the event writing
- * it), are dropped when the list is rewritten: no rule reaches back more than 30 days (the
- * longest click lookback), and 30 more days of slack keep touches for events whose ts lags
- * behind (ts need not be monotonic in the log). */
+/* Touches older than this, relative to the list's age reference (below), are dropped when the
+ * list is rewritten: no rule reaches back more than 30 days (the longest click lookback), and
+ * 30 more days of slack keep touches for events whose ts lags behind (ts need not be monotonic
+ * in the log). */
 #define ATD_TOUCH_KEEP_MS (60LL * 86400 * 1000)
+/* The age reference of a list is its ATD_TOUCH_AGE_RANK-th newest ts, so that a few touches
+ * with far-future ts (fewer than this many) never make the others look old. */
+#define ATD_TOUCH_AGE_RANK 16
 /* ...but only in a list of more than this many records: a short list is kept whole, so the
  * rules stay exact for any order of ts in the log (a far-future ts, or a touch logged months
  * early, must not make the engine forget the others, §4 and §8); age only bounds busy lists. */
 #define ATD_TOUCH_PRUNE_MIN 64
+_Static_assert(ATD_TOUCH_AGE_RANK < ATD_TOUCH_PRUNE_MIN, "a list pruned by age has more records");
 /* At most this many records per list (the earliest in the log go first): bounds the work per
  * event for a very busy ip or advertising id (a carrier NAT) while staying far above what one
  * real id gathers within the 60 days kept (and above any click_cap + 1, so click_flood stays

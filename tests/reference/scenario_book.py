@@ -1378,15 +1378,16 @@ scenario("many-touches-keep-the-first",
          [R(1101, "install", inst=1101, attr=0)])
 
 
-# Found by the audit, not fixed (the list bound of docs/attribution.md "Bounds"): a list of more
-# than 64 touches drops those older than 60 days before its newest ts, so one touch with a valid
-# far-future ts (2^53 - 1) makes the id forget its real touches. By the text, click 0 (age 2h)
-# wins and the newest netB impression (ts T0+69m) assists; click 71 is in the future (t - tt < 0).
+# Found by the audit: a list of more than 64 touches drops those older than 60 days before its
+# age reference; when that was the newest ts, one touch with a valid far-future ts (2^53 - 1)
+# made the id forget its real touches. The reference is now the 16th newest ts (docs/attribution.md
+# "Bounds"). By the text, click 0 (age 2h) wins and the newest netB impression (ts T0+69m)
+# assists; click 71 is in the future (t - tt < 0).
 scenario("long-list-far-future-touch",
          [click(T0, "netA", aid="A1", campaign="first")]
          + [imp(T0 + i * M, "netB", aid="A1") for i in range(70)]
          + [click(MAX_TS, "netC", aid="A1"), install(T0 + 2 * H, "d1", aid="A1")],
-         [R(72, "install", inst=72, attr=0, contrib=[70])], pending=True)
+         [R(72, "install", inst=72, attr=0, contrib=[70])])
 
 
 def main(argv):
