@@ -49,7 +49,8 @@ void atd_cache_put_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h
 void atd_cache_release(atd_cache *c);
 
 /* Hands fn every dirty key in key order as one array (valid during the call); returns fn's
- * result. The cache is cleared afterwards. */
+ * result. The array lives in the cache's table, so fn must not call the cache; the cache is
+ * cleared afterwards. */
 int atd_cache_take_sorted(atd_cache *c,
                           int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
                           void *ctx);

@@ -179,8 +179,126 @@ static void test_random_against_model(void)
     atd_cache_free(c);
 }
 
+/* The flush's radix sort against a plain comparison on many keys shaped like the engine's
+ * (a kind byte, a length, random binary ids, "dev-N" strings) and awkward ones (zero bytes,
+ * keys that are prefixes of others, long shared prefixes past the 16 bytes the sort looks at
+ * first, one-byte keys). Every key's value is derived from the key, so a value handed out with
+ * the wrong key shows. */
+#define MANY 60000
+
+static size_t many_key(unsigned i, char *buf)
+{
+    unsigned r = i * 2654435761u;
+    switch (i % 6) {
+    case 0: /* 'U', 16 random bytes (zeros among them), app */
+        buf[0] = 'U';
+        buf[1] = 16;
+        for (int k = 0; k < 16; k++) buf[2 + k] = (char)((r >> (k % 4 * 8)) ^ (i >> k) ^ k * 77);
+        memcpy(buf + 18, "com.app", 7);
+        return 25;
+    case 1: /* a device id */
+        return (size_t)snprintf(buf, 64, "D%cdev-%u%s", 4 + (int)(i % 5), i, "com.app");
+    case 2: /* shared 20-byte prefix, then a number */
+        return (size_t)snprintf(buf, 64, "Lsame-prefix-for-all%u", i / 6);
+    case 3: { /* short binary keys, zero bytes included; prefixes of each other */
+        size_t n = 1 + (i / 6) % 3;
+        buf[0] = 'Z';
+        buf[1] = (char)(i / 18 % 7);
+        buf[2] = (char)(i / 54 % 2);
+        return n > 2 ? 3 : n + 1;
+    }
+    case 4: /* an ip key: family, 4 bytes */
+        buf[0] = 'I';
+        buf[1] = 5;
+        buf[2] = 4;
+        memcpy(buf + 3, &r, 4);
+        return 7;
+    default: /* keys equal to 16 bytes, then differing in length only */
+        memset(buf, 'q', 16);
+        return 16 + (i / 6) % 40;
+    }
+}
+
+static int many_cmp(const void *a, const void *b)
+{
+    return key_cmp(a, b);
+}
+
+static int collect_all(void *ctx, const atd_engine_kv_item *items, size_t n)
+{
+    flushed *got = ctx;
+    for (size_t i = 0; i < n && i < MANY; i++) {
+        memcpy(got[i].key, items[i].key, items[i].klen);
+        got[i].klen = items[i].klen;
+        got[i].vlen = items[i].vlen;
+        got[i].expire = items[i].expire_at;
+        got[i].val = malloc(items[i].vlen);
+        memcpy(got[i].val, items[i].val, items[i].vlen);
+    }
+    return (int)n;
+}
+
+static void test_sort_many_keys(void)
+{
+    atd_cache *c = atd_cache_new();
+    flushed *want = calloc(MANY, sizeof *want), *got = calloc(MANY, sizeof *got);
+    size_t n = 0;
+    for (unsigned i = 0; i < MANY; i++) {
+        char kb[64];
+        size_t kl = many_key(i, kb);
+        /* the generators repeat some short keys: keep each key once */
+        uint8_t *v;
+        size_t vn;
+        if (atd_cache_get(c, kb, kl, &v, &vn) == ATD_CACHE_MISS) atd_cache_fill(c, NULL, 0);
+        else continue;
+        uint8_t val[40];
+        for (size_t k = 0; k < sizeof val; k++) val[k] = (uint8_t)(kb[k % kl] + k);
+        size_t vl = 1 + kl % 37;
+        atd_cache_put(c, kb, kl, val, vl, (int64_t)kl * 1000 + kb[0]);
+        atd_cache_release(c);
+        memcpy(want[n].key, kb, kl);
+        want[n].klen = kl;
+        want[n].vlen = vl;
+        want[n].expire = (int64_t)kl * 1000 + kb[0];
+        n++;
+    }
+    qsort(want, n, sizeof *want, many_cmp);
+    CHECK(n > MANY / 2);
+    CHECK_EQ_INT(atd_cache_take_sorted(c, collect_all, got), (int)n);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (got[i].klen != want[i].klen || memcmp(got[i].key, want[i].key, want[i].klen) ||
+            got[i].vlen != want[i].vlen || got[i].expire != want[i].expire) {
+            bad++;
+            continue;
+        }
+        for (size_t k = 0; k < got[i].vlen; k++)
+            if (got[i].val[k] != (uint8_t)(want[i].key[k % want[i].klen] + k)) {
+                bad++;
+                break;
+            }
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* the table served as the sort's memory: the cache works as new afterwards */
+    uint8_t *v;
+    size_t vn;
+    CHECK_EQ_INT(atd_cache_get(c, want[0].key, want[0].klen, &v, &vn), ATD_CACHE_MISS);
+    atd_cache_fill(c, "x", 1);
+    atd_cache_put(c, want[0].key, want[0].klen, "yz", 2, 0);
+    flushed one[1];
+    CHECK_EQ_INT(atd_cache_take_sorted(c, collect_all, one), 1);
+    CHECK_EQ_INT(one[0].vlen, 2);
+    CHECK(memcmp(one[0].val, "yz", 2) == 0);
+    free(one[0].val);
+    for (size_t i = 0; i < n; i++) free(got[i].val);
+    free(want);
+    free(got);
+    atd_cache_free(c);
+}
+
 int main(void)
 {
     RUN(test_random_against_model);
+    RUN(test_sort_many_keys);
     return atd_test_done();
 }
