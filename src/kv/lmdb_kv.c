@@ -390,6 +390,20 @@ static int lmdb_scan(atd_kv_txn *t, const void *prefix, size_t plen,
 
 /* --- writes ------------------------------------------------------------------------------ */
 
+/* Opens the txn's data cursor at its first write. 0 or a negative error. */
+static int data_cursor(lmdb_txn *h)
+{
+    if (h->cur) return 0;
+    lmdb_kv *k = (lmdb_kv *)h->base.kv;
+    int rc = mdb_cursor_open(h->txn, k->data, &h->cur);
+    if (rc) {
+        h->cur = NULL;
+        return txn_fail(h, rc);
+    }
+    h->no_append = 0;
+    return 0;
+}
+
 /* Positions the txn's data cursor on key and reads the stored entry's expire_at: 1 and *exp
  * when present, 0 when missing, or a negative error. The cursor lets an overwrite or delete
  * of an existing key skip a second tree search (MDB_CURRENT). A damaged header counts as
@@ -397,15 +411,8 @@ static int lmdb_scan(atd_kv_txn *t, const void *prefix, size_t plen,
  * stale index entry). */
 static int old_expiry(lmdb_txn *h, MDB_val *mk, uint64_t *exp)
 {
-    lmdb_kv *k = (lmdb_kv *)h->base.kv;
-    int rc;
-    if (!h->cur) { /* the first write of the txn */
-        if ((rc = mdb_cursor_open(h->txn, k->data, &h->cur))) {
-            h->cur = NULL;
-            return txn_fail(h, rc);
-        }
-        h->no_append = 0;
-    }
+    int rc = data_cursor(h);
+    if (rc) return rc;
     MDB_val mv;
     rc = mdb_cursor_get(h->cur, mk, &mv, MDB_SET);
     if (rc == MDB_NOTFOUND) return 0;
@@ -517,27 +524,35 @@ static int lmdb_put(atd_kv_txn *t, const void *key, size_t klen, const void *val
     memcpy(kbuf, key, klen);
     MDB_val mk = {klen, kbuf};
     uint64_t exp = (uint64_t)expire_at, old_exp = 0;
-    int had = old_expiry(h, &mk, &old_exp);
-    if (had < 0) return had;
     if ((rc = scratch_reserve(k, HDR_MAX + vlen))) return rc;
     size_t hl = hdr_encode(k->scratch, exp);
     if (vlen) memcpy(k->scratch + hl, val, vlen);
+    MDB_val mv = {hl + vlen, k->scratch};
 
+    /* New keys past the last one (a sorted bulk write into an empty store, like replay's
+     * flush) go in with MDB_APPEND: LMDB then fills pages up instead of splitting them in
+     * halves (half the bytes on disk) and skips the search. While the txn's puts are all past
+     * the end, the append is tried first: LMDB compares the key with the last one and answers
+     * MDB_KEYEXIST, changing nothing, when it is not past it; a success proves the key was
+     * new, so there is no old entry (nor expiry index entry) to look up. The first key that
+     * is not past the end ends the attempts for the txn. */
+    if ((rc = data_cursor(h))) return rc;
+    if (!h->no_append) {
+        rc = mdb_cursor_put(h->cur, &mk, &mv, MDB_APPEND);
+        if (rc == 0) {
+            if (exp && (rc = index_put(h, exp, kbuf, klen))) return txn_fail(h, rc);
+            return 0;
+        }
+        if (rc != MDB_KEYEXIST) return txn_fail(h, rc);
+        h->no_append = 1;
+    }
+    int had = old_expiry(h, &mk, &old_exp);
+    if (had < 0) return had;
     if (had && old_exp && old_exp != exp && (rc = index_del(h, old_exp, kbuf, klen)))
         return txn_fail(h, rc);
     if (exp && (!had || old_exp != exp) && (rc = index_put(h, exp, kbuf, klen)))
         return txn_fail(h, rc);
     /* The index writes touch only the expiry database: the data cursor stays on the key. */
-    MDB_val mv = {hl + vlen, k->scratch};
-    /* New keys past the last one (a sorted bulk write into an empty store, like replay's
-     * flush) go in with MDB_APPEND: LMDB then fills pages up instead of splitting them in
-     * halves (half the bytes on disk) and skips the search. The first key that is not past
-     * the end (LMDB answers MDB_KEYEXIST and changes nothing) ends the attempts for the txn. */
-    if (!had && !h->no_append) {
-        rc = mdb_cursor_put(h->cur, &mk, &mv, MDB_APPEND);
-        if (rc != MDB_KEYEXIST) return rc ? txn_fail(h, rc) : 0;
-        h->no_append = 1;
-    }
     if ((rc = mdb_cursor_put(h->cur, &mk, &mv, had ? MDB_CURRENT : 0))) return txn_fail(h, rc);
     return 0;
 }

@@ -64,6 +64,37 @@ static void test_mixed_order_in_one_txn(void)
     free(dir);
 }
 
+/* Appended keys skip the search for an old entry; their expiry still goes into the index, and
+ * a key equal to the last one (not past it) must fall back and move its index entry. */
+static void test_append_keeps_expiry_index(void)
+{
+    char *dir = atd_test_tmpdir("lmdbapp");
+    atd_kv *kv = open_at(dir);
+    atd_kv_txn *t;
+    CHECK_EQ_INT(atd_kv_txn_begin(kv, 1, &t), 0);
+    CHECK_EQ_INT(atd_kv_put(t, "k1", 2, "a", 1, 100), 0); /* appended, expires at 100 */
+    CHECK_EQ_INT(atd_kv_put(t, "k2", 2, "b", 1, 0), 0);   /* appended, never expires */
+    CHECK_EQ_INT(atd_kv_put(t, "k3", 2, "c", 1, 200), 0); /* appended, 200 */
+    CHECK_EQ_INT(atd_kv_put(t, "k3", 2, "C", 1, 900), 0); /* the last key again: 900 */
+    CHECK_EQ_INT(atd_kv_txn_commit(t), 0);
+    CHECK_EQ_INT(atd_kv_txn_begin(kv, 1, &t), 0);
+    CHECK_EQ_INT(atd_kv_put(t, "k4", 2, "d", 1, 150), 0); /* past the end of a full store */
+    CHECK_EQ_INT(atd_kv_txn_commit(t), 0);
+    /* due before 300: k1 (100) and k4 (150); not k3, whose 200 was replaced by 900 */
+    CHECK_EQ_INT(atd_kv_expire(kv, 300, 100), 2);
+    CHECK_EQ_INT(atd_kv_txn_begin(kv, 0, &t), 0);
+    atd_kv_val v;
+    CHECK_EQ_INT(atd_kv_get(t, "k1", 2, &v), ATD_ENOTFOUND);
+    CHECK_EQ_INT(atd_kv_get(t, "k4", 2, &v), ATD_ENOTFOUND);
+    check_val(t, "k2", "b");
+    check_val(t, "k3", "C");
+    atd_kv_txn_abort(t);
+    CHECK_EQ_INT(atd_kv_expire(kv, 1000, 100), 1); /* k3 at 900 */
+    atd_kv_close(kv);
+    atd_test_rmrf(dir);
+    free(dir);
+}
+
 /* 20,000 keys of 300-byte values, sorted vs shuffled: the sorted load fills its pages. */
 static int64_t load(int shuffled)
 {
@@ -120,6 +151,7 @@ static void test_sorted_load_is_dense(void)
 int main(void)
 {
     RUN(test_mixed_order_in_one_txn);
+    RUN(test_append_keeps_expiry_index);
     RUN(test_sorted_load_is_dense);
     return atd_test_done();
 }
