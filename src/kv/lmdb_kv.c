@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +64,6 @@ typedef struct lmdb_kv {
     pthread_mutex_t pool_mu;
     lmdb_txn *pool[READ_POOL_MAX];
     size_t n_pool;
-
-    /* Write-mapped stores (no_sync): the map, and how far past the used pages it has been
-     * populated ahead of the writes (see populate_ahead). */
-    unsigned char *map;
-    size_t populated;
-    unsigned puts; /* puts since the last look at the frontier */
 } lmdb_kv;
 
 /* --- errors ------------------------------------------------------------------------------ */
@@ -446,67 +439,6 @@ static int write_check(lmdb_txn *h, size_t klen)
     return 0;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-#endif
-#define POPULATE_STEP (32u << 20)
-
-/* Where LMDB mapped the data file (it does not say unless the map is at a fixed address):
- * the line of /proc/self/maps with the file's inode and the map's size. NULL if not found. */
-static unsigned char *find_map(MDB_env *env, size_t size)
-{
-    mdb_filehandle_t fd;
-    struct stat st;
-    if (mdb_env_get_fd(env, &fd) || fstat(fd, &st)) return NULL;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return NULL;
-    char line[4096];
-    unsigned char *found = NULL;
-    while (!found && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, off, ino;
-        char perms[8];
-        unsigned dev_major, dev_minor;
-        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &dev_major,
-                   &dev_minor, &ino) == 7 &&
-            ino == (unsigned long)st.st_ino && off == 0 && hi - lo == size && perms[1] == 'w')
-            found = (unsigned char *)lo;
-    }
-    fclose(f);
-    return found;
-}
-
-/* A write-mapped store takes a page fault on the first write to every new page of the file
- * (a hole): one trap per 4 KiB, costly in a VM, and most of the time of a bulk write (replay's
- * flush). Every few hundred puts this looks at the txn's frontier (its pages in use) and, when
- * the writes come near the part of the map populated so far, populates the next POPULATE_STEP
- * bytes with one madvise. Only pages past the used ones, which are holes; a kernel without
- * MADV_POPULATE_WRITE answers EINVAL and the faults happen as before. */
-static void populate_ahead(lmdb_kv *k, lmdb_txn *h)
-{
-    if (!k->map || ++k->puts < 256) return;
-    k->puts = 0;
-    uint64_t pages = 2;
-    size_t psize = 4096;
-    const MDB_dbi dbis[] = {0, 1, k->data, k->expiry};
-    for (size_t i = 0; i < sizeof dbis / sizeof dbis[0]; i++) {
-        MDB_stat st;
-        if (mdb_stat(h->txn, dbis[i], &st)) return;
-        pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
-        psize = st.ms_psize;
-    }
-    size_t used = (size_t)pages * psize;
-    if (k->populated < used) k->populated = used;
-    if (k->populated - used > POPULATE_STEP / 2) return;
-    size_t len = POPULATE_STEP;
-    if (k->populated + len > k->map_size) len = k->map_size - k->populated;
-    if (!len) return;
-    if (madvise(k->map + k->populated, len, MADV_POPULATE_WRITE) != 0) {
-        k->map = NULL; /* not supported here: stop trying */
-        return;
-    }
-    k->populated += len;
-}
-
 static int lmdb_put(atd_kv_txn *t, const void *key, size_t klen, const void *val, size_t vlen,
                     int64_t expire_at)
 {
@@ -516,7 +448,6 @@ static int lmdb_put(atd_kv_txn *t, const void *key, size_t klen, const void *val
     if (rc) return rc;
     if (expire_at < 0 || (vlen && !val)) return ATD_EINVAL;
     if (vlen > UINT32_MAX - HDR_MAX) return ATD_ETOOBIG;
-    populate_ahead(k, h);
 
     /* Key and value are copied before the first write: either may point into this store's
      * pages (a value read in this txn), which any write may move. */
@@ -714,11 +645,13 @@ static int lmdb_open(const atd_kv_options *opt, atd_kv **out)
      * one between threads and the pool may reuse it anywhere. MDB_NORDAHEAD: the engine's
      * reads are random device lookups; read-ahead would only evict useful pages. */
     unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
-    /* no_sync (replay's temporary store) also writes pages straight into the map instead of
-     * copying them out with pwrite at commit: half the CPU per batch. Not for the durable
-     * store: there a full disk must be an error (ENOSPC from pwrite), whereas a write fault
-     * into a sparse map on a full disk is a SIGBUS. */
-    if (opt->no_sync) flags |= MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP;
+    /* no_sync (replay's temporary store): no fsync. Pages are still written with pwrite, not
+     * through a writable map (MDB_WRITEMAP): a bulk write's first store into each new 4 KiB
+     * page of a shared file map is a fault, several microseconds in a VM (most of a big flush
+     * went there, even with the map populated ahead), whereas LMDB's malloc'd page copies can
+     * sit in huge pages (replay asks glibc for those) and the kernel copies them into the file.
+     * Also a full disk stays an error (ENOSPC) instead of a SIGBUS. */
+    if (opt->no_sync) flags |= MDB_NOSYNC | MDB_NOMETASYNC;
     const char *step = "mdb_env_create";
     if ((rc = mdb_env_create(&k->env))) goto fail;
     step = "mdb_env_set_maxdbs";
@@ -741,7 +674,6 @@ static int lmdb_open(const atd_kv_options *opt, atd_kv **out)
         goto fail;
     }
     if ((rc = mdb_txn_commit(t))) goto fail;
-    if (opt->no_sync) k->map = find_map(k->env, (size_t)k->map_size);
     k->max_key = (size_t)mdb_env_get_maxkeysize(k->env) - EXP_LEN;
     if (k->max_key > 512 - EXP_LEN) k->max_key = 512 - EXP_LEN; /* our stack buffers */
     *out = &k->base;

@@ -69,6 +69,31 @@ printf '{"type":"install","ts":%s,"app_id":"com.example.game","device_id":"d1","
 "$BIN" replay --config "$T/app.yaml" --input "$T/ctl.ndjson" --output /dev/null 2>"$T/err5"
 check "control characters in a message do not split its line" "[ \$(grep -c 'ctl.ndjson:[12]: field ip' '$T/err5') -eq 2 ] && [ \$(grep -vc 'attribd replay:' '$T/err5') -eq 2 ]"
 
+# replay executes itself again with glibc's huge-page heap (where THP is "madvise"): the same
+# results with it, without it (ATD_REPLAY_REEXEC=0) and with other tunables already set; a
+# replay waiting on its input has been executed again (its marker is in its environment; glibc
+# rewrites GLIBC_TUNABLES itself in what /proc shows, so that one is not compared)
+"$BIN" replay --config "$T/app.yaml" --input "$T/in.ndjson" --output "$T/out6.ndjson" 2>/dev/null
+ATD_REPLAY_REEXEC=0 "$BIN" replay --config "$T/app.yaml" --input "$T/in.ndjson" --output "$T/out7.ndjson" 2>/dev/null
+GLIBC_TUNABLES=glibc.malloc.perturb=0 "$BIN" replay --config "$T/app.yaml" --input "$T/in.ndjson" --output "$T/out8.ndjson" 2>/dev/null
+check "results with and without the re-execution agree" "cmp -s '$T/out6.ndjson' '$T/out7.ndjson' && cmp -s '$T/out6.ndjson' '$T/out8.ndjson' && [ -s '$T/out6.ndjson' ]"
+if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+  mkfifo "$T/fifo"
+  for v in 1 0; do
+    env -u GLIBC_TUNABLES ATD_REPLAY_REEXEC=$v "$BIN" replay --config "$T/app.yaml" --input "$T/fifo" --output /dev/null 2>/dev/null &
+    pid=$!
+    exec 7>"$T/fifo" # returns once replay opened its input: past the re-execution
+    envs=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null)
+    exec 7>&-
+    wait $pid
+    if [ $v = 1 ]; then
+      check "replay re-executed itself with the tunable" "grep -qx 'ATD_REPLAY_REEXEC=0' <<<\"\$envs\" && grep -q '^GLIBC_TUNABLES=' <<<\"\$envs\""
+    else
+      check "ATD_REPLAY_REEXEC=0: no re-execution" "! grep -q '^GLIBC_TUNABLES=' <<<\"\$envs\""
+    fi
+  done
+fi
+
 # an unknown option is a usage error
 "$BIN" replay --config "$T/app.yaml" --bogus 2>/dev/null
 check "unknown option gives 2" "[ $? -eq 2 ]"

@@ -253,7 +253,7 @@ static void test_key_limits(void)
     done(kv);
 }
 
-/* Both write paths: pwrite at commit (durable) and straight into the map (no_sync). */
+/* Both kinds of store: durable (fsync at commit) and no_sync. */
 static void map_full(int no_sync)
 {
     atd_kv *kv = open_store(1u << 20, no_sync); /* 1 MiB */
