@@ -33,6 +33,9 @@
 /* The kv key holding the next seq, so that a run continuing a --state store keeps seq
  * increasing (the engine ties touches to their seq). */
 #define SEQ_KEY "\x01replay/next_seq"
+/* Present while a batch is written in several commits (FLUSH_TXN_BYTES_DEFAULT): a store left
+ * with it (a run killed in the middle of a flush) holds part of a batch and is not continued. */
+#define PARTIAL_KEY "\x01replay/partial_batch"
 #define OUT_FLUSH (1 << 20)        /* write the output past this many bytes */
 #define READ_CHUNK (4 << 20)       /* input read size */
 
@@ -148,6 +151,7 @@ typedef struct replay {
     int64_t flush_ms;     /* time spent writing them (sort, kv writes, commit) */
     double flush_cpu;     /* CPU seconds (user+sys) of that: steadier on a busy machine */
     size_t cache_peak;    /* the largest batch cache, bytes */
+    size_t txn_bytes;     /* a flush commits after this many bytes (FLUSH_TXN_BYTES_DEFAULT) */
 } replay;
 
 static int out_flush(replay *r)
@@ -177,16 +181,60 @@ static int key_cmp(const void *a, size_t an, const void *b, size_t bn)
     return c ? c : (an > bn) - (an < bn);
 }
 
+/* A flush commits after every this many bytes of keys and values. LMDB keeps a copy of every
+ * page a txn writes, in memory, until the commit writes it out and keeps it for reuse: one
+ * txn for a whole big batch mallocs (fresh memory: zeroed, faulted in, several microseconds
+ * per 4 KiB in a VM) as much as the store's size; txns of this size reuse the same ~70 MB. */
+#define FLUSH_TXN_BYTES_DEFAULT (64u << 20)
+
+/* Commits *txn and begins the next one in kv. */
+static int txn_next(atd_kv *kv, atd_kv_txn **txn)
+{
+    int rc = atd_kv_txn_commit(*txn);
+    *txn = NULL;
+    if (rc == 0) rc = atd_kv_txn_begin(kv, 1, txn);
+    return rc;
+}
+
 typedef struct merge {
+    atd_kv *kv; /* the new store */
     atd_kv_txn *out;
     const atd_engine_kv_item *items;
     size_t n, i;
+    size_t bytes;     /* written in out so far */
+    size_t txn_bytes; /* commit after this many */
     int err;
 } merge;
 
 static void merge_put(merge *m, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    if (!m->err) m->err = atd_kv_put(m->out, key, klen, val, vlen, 0);
+    if (m->err) return;
+    m->err = atd_kv_put(m->out, key, klen, val, vlen, 0);
+    m->bytes += klen + vlen;
+    if (!m->err && m->bytes >= m->txn_bytes) { /* the new store is not used until complete */
+        m->bytes = 0;
+        m->err = txn_next(m->kv, &m->out);
+    }
+}
+
+/* Writes sorted items into the store in place, committing every r->txn_bytes; the batch's
+ * last txn stays open for batch_end. A batch that takes more than one txn is marked partial
+ * until batch_end's commit. */
+static int put_in_place(replay *r, const atd_engine_kv_item *items, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n && total < r->txn_bytes; i++) total += items[i].klen + items[i].vlen;
+    int rc = 0;
+    if (total >= r->txn_bytes)
+        rc = atd_kv_put(r->txn, PARTIAL_KEY, sizeof PARTIAL_KEY - 1, "", 0, 0);
+    for (size_t i = 0; i < n && rc == 0;) {
+        size_t j = i, bytes = 0;
+        for (; j < n && bytes < r->txn_bytes; j++) bytes += items[j].klen + items[j].vlen;
+        rc = atd_engine_put_sorted(r->txn, items + i, j - i);
+        if (rc == 0 && j < n) rc = txn_next(r->kv, &r->txn);
+        i = j;
+    }
+    return rc;
 }
 
 /* One key of the old store, in order: the batch's smaller keys first, then it (or the batch's
@@ -215,8 +263,7 @@ static int write_batch(void *ctx, const atd_engine_kv_item *items, size_t n)
     /* into an empty store every key is appended in order; a batch with fewer changed keys
      * than the store has pages leaves most pages as they are: both go into the store itself */
     int64_t store_bytes = r->store_has_data ? r->kv->ops->size_bytes(r->kv) : 0;
-    if (store_bytes <= 0 || (int64_t)n * MERGE_PAGE < store_bytes)
-        return atd_engine_put_sorted(r->txn, items, n);
+    if (store_bytes <= 0 || (int64_t)n * MERGE_PAGE < store_bytes) return put_in_place(r, items, n);
     char path[4200];
     snprintf(path, sizeof path, "%s/merge", r->dir);
     rm_tree(path); /* a leftover of an interrupted run */
@@ -231,7 +278,7 @@ static int write_batch(void *ctx, const atd_engine_kv_item *items, size_t n)
     int rc = atd_kv_open("lmdb", &ko, &nkv);
     if (rc == 0) rc = atd_kv_txn_begin(nkv, 1, &out);
     if (rc == 0) {
-        merge m = {out, items, n, 0, 0};
+        merge m = {nkv, out, items, n, 0, 0, r->txn_bytes, 0};
         /* the batch's write txn on the old store holds nothing yet (the engine writes only
          * at a flush): it reads the old keys, then goes */
         rc = r->txn->kv->ops->scan(r->txn, "", 0, merge_old_key, &m);
@@ -240,8 +287,8 @@ static int write_batch(void *ctx, const atd_engine_kv_item *items, size_t n)
             m.i++;
         }
         if (rc == 0) rc = m.err;
-        if (rc == 0) rc = atd_kv_txn_commit(out);
-        else atd_kv_txn_abort(out);
+        if (m.out && rc == 0) rc = atd_kv_txn_commit(m.out);
+        else if (m.out) atd_kv_txn_abort(m.out);
     }
     if (nkv) atd_kv_close(nkv);
     atd_kv_txn_abort(r->txn);
@@ -289,6 +336,7 @@ static int batch_end(replay *r)
     if (rc == 0) {
         uint64_t next = r->seq0 + r->valid;
         rc = atd_kv_put(r->txn, SEQ_KEY, sizeof SEQ_KEY - 1, &next, sizeof next, 0);
+        if (rc == 0) rc = atd_kv_del(r->txn, PARTIAL_KEY, sizeof PARTIAL_KEY - 1);
     }
     if (rc < 0) {
         if (rc != -1) fprintf(stderr, "attribd replay: kv write: %s\n", atd_strerror(rc));
@@ -535,7 +583,7 @@ static int run_input(replay *r, FILE *in)
 int atd_cmd_replay(int argc, char **argv)
 {
     const char *config = NULL, *input = "-", *output = "-", *state = NULL, *batch = NULL,
-               *cache_mb = NULL;
+               *cache_mb = NULL, *txn_kb = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -548,6 +596,7 @@ int atd_cmd_replay(int argc, char **argv)
                            : !strcmp(a, "--state")  ? &state
                            : !strcmp(a, "--batch")  ? &batch /* hidden: for benchmarks */
                            : !strcmp(a, "--cache-mb") ? &cache_mb
+                           : !strcmp(a, "--flush-txn-kb") ? &txn_kb /* hidden: for tests */
                                                     : NULL;
         if (!dst) {
             fprintf(stderr, "attribd replay: unknown option '%s'\n", a);
@@ -587,6 +636,8 @@ int atd_cmd_replay(int argc, char **argv)
     replay r;
     memset(&r, 0, sizeof r);
     r.cache_bytes = cache_bytes;
+    r.txn_bytes = txn_kb ? (size_t)strtoull(txn_kb, NULL, 10) << 10 : FLUSH_TXN_BYTES_DEFAULT;
+    if (r.txn_bytes == 0) r.txn_bytes = FLUSH_TXN_BYTES_DEFAULT;
     r.cfg = atd_config_load(config, err, sizeof err);
     if (!r.cfg) {
         fprintf(stderr, "attribd replay: %s\n", err[0] ? err : "cannot load the config");
@@ -653,6 +704,14 @@ int atd_cmd_replay(int argc, char **argv)
         if (atd_kv_txn_begin(r.kv, 0, &t) == 0) {
             if (atd_kv_get(t, SEQ_KEY, sizeof SEQ_KEY - 1, &v) == 0 && v.n == sizeof r.seq0)
                 memcpy(&r.seq0, v.p, sizeof r.seq0);
+            if (atd_kv_get(t, PARTIAL_KEY, sizeof PARTIAL_KEY - 1, &v) == 0) {
+                fprintf(stderr,
+                        "attribd replay: the store in %s holds part of a batch (a run stopped "
+                        "while writing it): remove it and replay from the start\n",
+                        dir);
+                atd_kv_txn_abort(t);
+                goto done;
+            }
             atd_kv_txn_abort(t);
         }
     }
