@@ -170,7 +170,9 @@ static void test_sigkill_exactly_once(void)
     for (int round = 0; round < 60 && !done; round++) {
         pid_t pid = fork();
         if (pid == 0) _exit(run_service(crashy, cfg, 256));
-        struct timespec ts = {0, (long)(5 + rand() % 150) * 1000000L};
+        /* later rounds wait longer: on a loaded machine the service may need more than the
+         * first delays just to start, and the test needs kills after results were written */
+        struct timespec ts = {0, (long)(5 + rand() % 150 + 10 * round) * 1000000L};
         nanosleep(&ts, NULL);
         int status = 0;
         if (waitpid(pid, &status, WNOHANG) == pid) {
