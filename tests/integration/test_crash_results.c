@@ -163,16 +163,23 @@ static void test_sigkill_exactly_once(void)
     char *crashy = atd_test_tmpdir("results-crashy");
     fill_log(clean, cfg);
     fill_log(crashy, cfg);
+    /* the kill delays scale with how long an uninterrupted run takes on this machine now: a
+     * fixed delay got too few kills on a fast machine or none after results on a loaded one */
+    int64_t t0 = atd_mono_ms();
     CHECK_EQ_INT(run_service(clean, cfg, 512), 0);
+    int64_t clean_ms = atd_mono_ms() - t0;
+    if (clean_ms < 20) clean_ms = 20;
 
     srand((unsigned)time(NULL));
     int kills = 0, done = 0, mid_stream = 0;
     for (int round = 0; round < 60 && !done; round++) {
         pid_t pid = fork();
         if (pid == 0) _exit(run_service(crashy, cfg, 256));
-        /* later rounds wait longer: on a loaded machine the service may need more than the
-         * first delays just to start, and the test needs kills after results were written */
-        struct timespec ts = {0, (long)(5 + rand() % 150 + 10 * round) * 1000000L};
+        /* a random point in the first third of a clean run's time (so several kills land
+         * before the stream is done), later rounds a little later (so each round gets past the
+         * service's start and makes progress even when the machine slows down meanwhile) */
+        int64_t ms = clean_ms / 20 + rand() % (clean_ms / 3) + clean_ms * round / 20;
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         int status = 0;
         if (waitpid(pid, &status, WNOHANG) == pid) {
