@@ -50,8 +50,17 @@ wait_port() {
 }
 # wrk_run URL OUT: the measured run (keep-alive, latency distribution)
 wrk_run() {
-  wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$ROOT/bench/post.lua" "$1" >"$2"
+  local i0 i1
+  i0=$(idle_ticks)
+  (
+    wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$ROOT/bench/post.lua" "$1" >"$2"
+    times >"$2.times" # the subshell's children: wrk's user and system time
+  )
+  i1=$(idle_ticks)
+  echo $((i1 - i0)) >"$2.idle"
 }
+# idle_ticks: idle + iowait clock ticks of the whole machine (/proc/stat)
+idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
 # cpu_ticks PID...: user + system clock ticks of the processes
 cpu_ticks() {
   local s=0 p
@@ -127,10 +136,26 @@ N_REQ=$(requests "$TMP/wrk-nginx.txt")
 HZ=$(getconf CLK_TCK)
 A_US=$(python3 -c "print(f'{($A_T1 - $A_T0) / $HZ * 1e6 / max($A_REQ, 1):.1f}')")
 N_US=$(python3 -c "print(f'{($N_T1 - $N_T0) / $HZ * 1e6 / max($N_REQ, 1):.1f}')")
+# wrk_us FILE REQS: wrk's CPU µs per request (the second line of `times`: children user, system)
+wrk_us() {
+  awk -v n="$2" 'NR == 2 {
+    t = 0
+    for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] }
+    printf "%.1f", t * 1e6 / (n > 0 ? n : 1) }' "$1.times"
+}
+# idle_pct FILE: the machine's idle share over the run (of all cores)
+idle_pct() {
+  python3 -c "print(f'{$(cat "$1.idle") / ($HZ * $(nproc) * $(echo "$DURATION" | tr -d s)) * 100:.0f}')"
+}
+A_WRK=$(wrk_us "$TMP/wrk-attribd.txt" "$A_REQ")
+N_WRK=$(wrk_us "$TMP/wrk-nginx.txt" "$N_REQ")
+A_IDLE=$(idle_pct "$TMP/wrk-attribd.txt")
+N_IDLE=$(idle_pct "$TMP/wrk-nginx.txt")
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 
 echo "attribd: $A_RPS events/s (p50 $A_P50, p99 $A_P99), $A_OK acknowledged, $A_BAD non-2xx, $A_US µs CPU/request"
 echo "nginx:   $N_RPS req/s    (p50 $N_P50, p99 $N_P99), $N_US µs CPU/request"
+echo "wrk CPU/request: $A_WRK µs against attribd, $N_WRK µs against nginx; machine idle $A_IDLE % / $N_IDLE %"
 echo "ratio attribd/nginx: $RATIO"
 echo "log: $RECORDS records, $BYTES bytes on disk, $PER_EVENT bytes/event"
 
