@@ -83,6 +83,9 @@ struct atd_http_thread {
     h2o_timeout_entry_t flush_entry;
     atd_log_record *recs;
     size_t recs_cap;
+    /* the ticket of this thread's batch with app events that is appended and not yet
+     * answered, 0 when none (src/http/ingest.c, answer turns) */
+    _Atomic uint64_t app_unanswered;
 
     /* Read-only queries of the engine's state (GET /v1/conversion): an engine of this thread
      * (engines are not shared between threads), made on first use. */
@@ -101,11 +104,11 @@ struct atd_http_server {
     _Atomic int connections; /* over all threads, for max_connections */
     _Atomic uint64_t cfg_gen;
     atd_http_server *retired_next;
-    /* group commits: appended and answered in ticket order (src/http/ingest.c) */
+    /* group commits: a ticket per append gives the log's order; a batch with touches is
+     * answered after every earlier batch with app events (src/http/ingest.c) */
     pthread_mutex_t append_mu;
     uint64_t append_ticket;              /* under append_mu */
-    _Atomic uint64_t answered_ticket;    /* every batch up to it is answered */
-    _Atomic uint32_t turn_seq;           /* futex word: bumped when a ticket is answered */
+    _Atomic uint32_t turn_seq;           /* futex word: bumped when an app batch is answered */
     _Atomic int turn_waiters;            /* a thread sleeps (or is about to) on turn_seq */
 };
 

@@ -88,28 +88,49 @@ static void on_guard_dispose(void *p)
     if (g->t && g->gen == g->t->batch_gen) g->t->answers[g->idx].req = NULL;
 }
 
-/* The answer turns (ATTRIBUTION.md §8): the batch with ticket k is answered after every batch
- * before it. A thread whose turn has not come sleeps on a futex until the thread answering the
- * previous ticket passes the turn on; it does not spin or yield: on this 2-core machine the
- * CPU is shared with the clients, and every cycle spent waiting is one they do not get
- * (sched_yield in a loop cost ~20 % of the server's CPU under wrk, BENCHMARKS.md). */
-static void turn_wait(atd_http_server *srv, uint64_t ticket)
+/* Answer turns (ATTRIBUTION.md §8): when a touch is acknowledged before an app event (install,
+ * session, in-app), the app event's decision must see the touch, so the touch must be earlier
+ * in the log. Over threads that means: a batch holding touches is answered only after every
+ * earlier batch (lower ticket) holding app events was answered. Nothing else is ordered: a
+ * batch of app events alone, or of touches with no app batch before it still unanswered, is
+ * answered at once. (Ordering every batch cost ~5 % of the throughput under wrk: threads slept
+ * on each other with the cores idle; BENCHMARKS.md "Ingest".)
+ *
+ * Each thread answers its batch before it appends the next, so it has at most one app batch
+ * unanswered: app_unanswered, set under append_mu with the ticket (so a later ticket's check
+ * sees it) and cleared after the last answer. A thread that has to wait sleeps on a futex; it
+ * does not spin or yield: on this 2-core machine the CPU is shared with the clients, and every
+ * cycle spent waiting is one they do not get (sched_yield in a loop cost ~20 % of the server's
+ * CPU under wrk). */
+static int app_batch_before(atd_http_server *srv, const atd_http_thread *self, uint64_t ticket)
 {
-    while (atomic_load(&srv->answered_ticket) != ticket - 1) {
-        /* announce the sleep, then re-check: a turn passed in between changed the sequence
-         * (the futex does not sleep) or is seen by the re-check */
+    for (int i = 0; i < srv->n_threads; i++) {
+        const atd_http_thread *u = &srv->threads[i];
+        if (u == self) continue;
+        uint64_t k = atomic_load(&u->app_unanswered);
+        if (k && k < ticket) return 1;
+    }
+    return 0;
+}
+
+static void turn_wait(atd_http_thread *t, uint64_t ticket)
+{
+    atd_http_server *srv = t->srv;
+    while (app_batch_before(srv, t, ticket)) {
+        /* announce the sleep, then re-check: an answer in between changed the sequence (the
+         * futex does not sleep) or is seen by the re-check */
         atomic_store(&srv->turn_waiters, 1);
         uint32_t seq = atomic_load(&srv->turn_seq);
-        if (atomic_load(&srv->answered_ticket) == ticket - 1) break;
+        if (!app_batch_before(srv, t, ticket)) break;
         syscall(SYS_futex, (uint32_t *)&srv->turn_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
     }
 }
 
-/* Marks ticket answered and wakes the sleepers, if any (each re-checks whether its turn came;
- * with a few HTTP threads there is rarely more than one). */
-static void turn_pass(atd_http_server *srv, uint64_t ticket)
+/* The thread's app batch is answered: wake the sleepers, if any (each re-checks). */
+static void turn_pass(atd_http_thread *t)
 {
-    atomic_store(&srv->answered_ticket, ticket);
+    atd_http_server *srv = t->srv;
+    atomic_store(&t->app_unanswered, 0);
     atomic_fetch_add(&srv->turn_seq, 1);
     if (atomic_exchange(&srv->turn_waiters, 0))
         syscall(SYS_futex, (uint32_t *)&srv->turn_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL,
@@ -140,10 +161,12 @@ void atd__ingest_flush(atd_http_thread *t)
     int parts = srv->opt.events_partitions;
     int rc = 0;
     t->recs = grow(t->recs, &t->recs_cap, t->n_staged, sizeof *t->recs);
-    /* Answers leave in append order, over all threads (ATTRIBUTION.md §8): if the batch of
-     * thread A is in the log before that of thread B, A's requests are answered first. So an
-     * event acknowledged before another was also logged before it. A ticket taken with the
-     * append fixes the order. */
+    /* what the batch holds decides its turn (above) */
+    int touches = 0, app_events = 0;
+    for (size_t i = 0; i < t->n_staged; i++) {
+        touches |= ATD_EV_IS_TOUCH(t->staged[i].type);
+        app_events |= ATD_EV_IS_APP(t->staged[i].type);
+    }
     pthread_mutex_lock(&srv->append_mu);
     for (int p = 0; p < parts && rc == 0; p++) {
         size_t m = 0;
@@ -157,8 +180,9 @@ void atd__ingest_flush(atd_http_thread *t)
         if (m) rc = atd_log_append(srv->log, ATD_TOPIC_EVENTS, p, t->recs, m, NULL);
     }
     uint64_t ticket = ++srv->append_ticket;
+    if (app_events) atomic_store(&t->app_unanswered, ticket);
     pthread_mutex_unlock(&srv->append_mu);
-    turn_wait(srv, ticket);
+    if (touches) turn_wait(t, ticket);
     if (rc != 0) {
         ATD_ERROR("log append of %zu events failed: %s", t->n_staged, atd_strerror(rc));
     } else {
@@ -188,7 +212,7 @@ void atd__ingest_flush(atd_http_thread *t)
         if (a->guard) a->guard->t = NULL;
         answer(a->req, a, rc == 0);
     }
-    turn_pass(srv, ticket);
+    if (app_events) turn_pass(t);
 }
 
 static void on_flush_timer(h2o_timeout_entry_t *e)
