@@ -86,7 +86,7 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
                          atd_event_error *err);
 
 /* Record format: the protobuf-c encoding of attribd.v1.Event.
- * atd_event_encoded_size gives an upper bound for the buffer. */
+ * atd_event_encoded_size gives an upper bound for the buffer (cheap, not exact). */
 size_t atd_event_encoded_size(const atd_event *ev);
 size_t atd_event_encode(const atd_event *ev, uint8_t *buf); /* returns bytes written */
 /* Decodes a record; strings are copied into arena. Returns 0 or ATD_ECORRUPT. */
