@@ -2,7 +2,10 @@
  * atd_event), and the record format of the log (protobuf-c, proto/attribd/v1/events.proto).
  *
  * Every atd_str in an atd_event points either into the caller's input buffer or into the
- * arena passed to the parser/decoder; the event is valid as long as both are. Absent fields
+ * arena passed to the parser/decoder; the event is valid as long as both are. (Today both
+ * keep every string in the arena, NUL-terminated, the NUL not counted in n: the parser copies
+ * a text of up to 4 KiB once and ends each kept string in that copy, so its events outlive
+ * the input.) Absent fields
  * (missing, or JSON null) have p == NULL. Values are already normalized:
  *   - advertising_id: trimmed, lower-cased; absent when empty or made only of '0' and '-';
  *   - ip: canonical form (IPv4 dotted quad; IPv6 lower-case, compressed; ::ffff:a.b.c.d → a.b.c.d);

@@ -88,6 +88,35 @@ typedef int (*atd_json_slot_fn)(const char *key, size_t n, void *arg);
 int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
                          atd_json_val *vals, uint64_t *seen);
 
+/* A fixed set of keys for atd_json_scan_fields: up to 64 keys of at most 16 bytes each, found
+ * with one hash probe instead of a callback per key. Build it once (atd_json_keyset_init);
+ * it is only read afterwards, so threads can share it. */
+#define ATD_JSON_KEYSET_MAX 64
+#define ATD_JSON_KEYSET_KEY_MAX 16
+typedef struct atd_json_keyset {
+    uint64_t mul;        /* the hash multiplier (chosen so that the keys do not collide) */
+    int perfect;         /* no two keys share a bucket: a lookup is one probe */
+    uint8_t bucket[256]; /* 1 + index into key[], 0: empty (linear probing) */
+    struct {
+        uint64_t lo, hi; /* the key's bytes 0-7 and 8-15, zero-padded */
+        uint32_t len;
+    } key[ATD_JSON_KEYSET_MAX];
+    int n;
+} atd_json_keyset;
+
+/* names[i] (NUL-terminated, copied) gets slot i. Returns 0, or ATD_EINVAL for more than 64
+ * names, a name longer than 16 bytes or a name given twice. */
+int atd_json_keyset_init(atd_json_keyset *ks, const char *const *names, int n);
+/* The slot of key[0..n) (unescaped bytes), or -1 when it is not in the set. */
+int atd_json_keyset_find(const atd_json_keyset *ks, const char *key, size_t n);
+
+/* atd_json_scan_object with the slots of a keyset instead of a slot() callback: the same
+ * answers, errors and values for every text. Members in the common compact form (a key and
+ * a string of printable ASCII without escapes, a number or a literal, then `,"` or `}`) take
+ * a shorter path: no callback, 16 bytes per step, fewer bounds checks. */
+int atd_json_scan_fields(atd_json_scanner *sc, const atd_json_keyset *ks, atd_json_val *vals,
+                         uint64_t *seen);
+
 /* The whole of text[0..len) must be exactly one JSON value (surrounding whitespace allowed),
  * within the limits. Returns 0, ATD_EINVAL or ATD_ETOOBIG (with *err filled). */
 int atd_json_validate(const char *text, size_t len, int max_values, int max_depth,

@@ -41,45 +41,13 @@ static const char *const field_name[F__COUNT] = {
     "event_name", "revenue", "currency", "event_value",
 };
 
-/* Key → field: a switch on the length, then at most a handful of compares. The names are
- * literals of the case's length, so each memcmp compiles to a load or two and a compare (a
- * libc call per key cost more than the rest of the key's handling). */
-static int field_lookup(const char *k, size_t n, void *arg)
+/* Key → field: a hash probe (atd_json_keyset), built once before main. */
+static atd_json_keyset field_keys;
+
+static void field_keys_init(void) __attribute__((constructor));
+static void field_keys_init(void)
 {
-    (void)arg;
-#define TRY(lit, f)                                                                           \
-    if (memcmp(k, lit, sizeof lit - 1) == 0) return f
-    switch (n) {
-    case 2: TRY("ts", F_TS); TRY("ip", F_IP); TRY("ad", F_AD); break;
-    case 4: TRY("type", F_TYPE); break;
-    case 5: TRY("adset", F_ADSET); TRY("ad_id", F_AD_ID); break;
-    case 6: TRY("app_id", F_APP_ID); break;
-    case 7: TRY("site_id", F_SITE_ID); TRY("channel", F_CHANNEL); TRY("revenue", F_REVENUE); break;
-    case 8:
-        TRY("campaign", F_CAMPAIGN); TRY("adset_id", F_ADSET_ID); TRY("click_id", F_CLICK_ID);
-        TRY("platform", F_PLATFORM); TRY("event_id", F_EVENT_ID); TRY("currency", F_CURRENCY);
-        break;
-    case 9: TRY("device_id", F_DEVICE_ID); break;
-    case 10:
-        TRY("user_agent", F_USER_AGENT); TRY("cost_value", F_COST_VALUE);
-        TRY("os_version", F_OS_VERSION); TRY("event_name", F_EVENT_NAME);
-        break;
-    case 11:
-        TRY("campaign_id", F_CAMPAIGN_ID); TRY("app_version", F_APP_VERSION);
-        TRY("event_value", F_EVENT_VALUE);
-        break;
-    case 12: TRY("media_source", F_MEDIA_SOURCE); TRY("device_model", F_DEVICE_MODEL); break;
-    case 13: TRY("view_lookback", F_VIEW_LOOKBACK); TRY("cost_currency", F_COST_CURRENCY); break;
-    case 14:
-        TRY("advertising_id", F_ADVERTISING_ID); TRY("is_retargeting", F_IS_RETARGETING);
-        TRY("click_lookback", F_CLICK_LOOKBACK);
-        break;
-    case 15: TRY("deep_link_value", F_DEEP_LINK_VALUE); break;
-    case 16: TRY("customer_user_id", F_CUSTOMER_USER_ID); break;
-    default: break;
-    }
-#undef TRY
-    return -1;
+    if (atd_json_keyset_init(&field_keys, field_name, F__COUNT) != 0) abort(); /* a typo */
 }
 
 typedef struct ctx {
@@ -88,13 +56,20 @@ typedef struct ctx {
     atd_json_val val[F__COUNT]; /* each field's value (its last occurrence) */
     atd_arena *arena;
     atd_event_error *err;
-    /* Kept strings are carved from one arena block taken on first use (one allocation per
-     * event instead of one per string): `need` bounds what the event can keep, since every
-     * kept string is an unescaped (never longer) copy of a distinct value of the text. */
+    /* A text of up to COPY_MAX bytes is copied whole into the arena, once: a kept string is
+     * then its own span of the copy, unescaped in place (never longer) and NUL-terminated
+     * over its closing quote (or the delimiter after a number or object), which no other
+     * value owns. That is one copy per event instead of one allocation and copy per string. */
+    char *copy;
+    /* Everything else (a longer text's strings, the canonical form of an ip, the URL's app)
+     * is carved from one arena block: `need` bounds what the event can keep, since every kept
+     * string is an unescaped (never longer) copy of a distinct value of the text. */
     size_t need;
     char *buf;
     size_t left;
 } ctx;
+
+#define COPY_MAX 4096
 
 static int reject(atd_event_error *err, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -111,7 +86,7 @@ static int reject(atd_event_error *err, int status, const char *field, const cha
 }
 
 /* The JSON type of field f, or 0 when it is absent (missing or null). */
-static int ftype(const ctx *c, int f)
+static inline int ftype(const ctx *c, int f)
 {
     if (!(c->seen >> f & 1)) return 0;
     int t = c->val[f].type;
@@ -132,48 +107,77 @@ static inline char *take(ctx *c, size_t n)
     return p;
 }
 
-/* Copies the string value of field f, unescaped and NUL-terminated, into the arena. */
-static inline __attribute__((always_inline)) int str_copy(ctx *c, int f, atd_str *out)
+/* str_copy for an escaped string or a text that was not copied whole: out of line. */
+static int str_copy_slow(ctx *c, int f, atd_str *out) __attribute__((noinline));
+static int str_copy_slow(ctx *c, int f, atd_str *out)
 {
     const atd_json_val *t = &c->val[f];
     const char *p = c->s + t->start;
     size_t n = t->end - t->start;
-    char *dst = take(c, n + 1);
-    if (t->escaped) {
-        n = atd_json_string_unescape(p, n, dst);
-        /* consumers use these as C strings and the record format cannot carry NUL */
-        if (memchr(dst, 0, n))
-            return reject(c->err, 400, field_name[f], "%s must not contain U+0000",
-                          field_name[f]);
-    } else if (n) {
-        memcpy(dst, p, n);
+    char *dst;
+    if (c->copy) {
+        dst = c->copy + t->start;
+        if (t->escaped) n = atd_json_string_unescape(dst, n, dst); /* in place: never overtakes */
+    } else {
+        dst = take(c, n + 1);
+        if (t->escaped)
+            n = atd_json_string_unescape(p, n, dst);
+        else if (n)
+            memcpy(dst, p, n);
     }
+    /* consumers use these as C strings and the record format cannot carry NUL */
+    if (t->escaped && memchr(dst, 0, n))
+        return reject(c->err, 400, field_name[f], "%s must not contain U+0000", field_name[f]);
     dst[n] = 0;
     out->p = dst;
     out->n = n;
     return 0;
 }
 
+/* Keeps the string value of field f, unescaped and NUL-terminated, in the arena. The common
+ * case, a string without escapes in a text copied whole, is a NUL over its closing quote. */
+static inline __attribute__((always_inline)) int str_copy(ctx *c, int f, atd_str *out)
+{
+    const atd_json_val *t = &c->val[f];
+    if (__builtin_expect(c->copy && !t->escaped, 1)) {
+        char *dst = c->copy + t->start;
+        size_t n = t->end - t->start;
+        dst[n] = 0;
+        out->p = dst;
+        out->n = n;
+        return 0;
+    }
+    return str_copy_slow(c, f, out);
+}
+
 /* An optional string: stored when it is a JSON string, absent when missing/null, and ignored
  * (absent) when it has another type (§1: "other fields of an unexpected type are ignored"). */
-static int opt_str(ctx *c, int f, atd_str *out)
+static inline __attribute__((always_inline)) int opt_str(ctx *c, int f, atd_str *out)
 {
     *out = ATD_STR_NULL;
     if (ftype(c, f) != ATD_JSON_STRING) return 0;
     return str_copy(c, f, out);
 }
 
-/* A required id-like string: present, a string, non-empty. */
-static int req_str(ctx *c, int f, const char *on, atd_str *out)
+/* Why field f, required on `on`, was refused (t: its JSON type, 0 when absent). */
+static int req_reject(ctx *c, int f, const char *on, int t) __attribute__((cold, noinline));
+static int req_reject(ctx *c, int f, const char *on, int t)
 {
-    int t = ftype(c, f);
     if (t == 0)
         return reject(c->err, 400, field_name[f], "%s is required on %s", field_name[f], on);
     if (t != ATD_JSON_STRING)
         return reject(c->err, 400, field_name[f], "%s must be a string", field_name[f]);
+    return reject(c->err, 400, field_name[f], "%s must not be empty", field_name[f]);
+}
+
+/* A required id-like string: present, a string, non-empty. */
+static inline __attribute__((always_inline)) int req_str(ctx *c, int f, const char *on,
+                                                         atd_str *out)
+{
+    int t = ftype(c, f);
+    if (t != ATD_JSON_STRING) return req_reject(c, f, on, t);
     if (str_copy(c, f, out) < 0) return ATD_EINVAL;
-    if (out->n == 0)
-        return reject(c->err, 400, field_name[f], "%s must not be empty", field_name[f]);
+    if (out->n == 0) return req_reject(c, f, on, t);
     return 0;
 }
 
@@ -343,8 +347,12 @@ static int parse_ip(ctx *c, atd_event *ev)
         return reject(c->err, 400, "ip", "ip must be a string holding an IPv4 or IPv6 address");
     /* the text itself when it has no escape: only the canonical form is kept */
     atd_str raw = {c->s + c->val[F_IP].start, c->val[F_IP].end - c->val[F_IP].start};
-    if (c->val[F_IP].escaped && str_copy(c, F_IP, &raw) < 0) return ATD_EINVAL;
+    if ((c->val[F_IP].escaped || c->copy) && str_copy(c, F_IP, &raw) < 0) return ATD_EINVAL;
     if (is_canonical_ipv4(raw.p, raw.n)) {
+        if (c->copy) { /* already kept, NUL-terminated, in the copy */
+            ev->ip = raw;
+            return 0;
+        }
         char *canon = take(c, raw.n + 1);
         memcpy(canon, raw.p, raw.n);
         canon[raw.n] = 0;
@@ -437,9 +445,13 @@ static int parse_revenue(ctx *c, atd_event *ev)
     size_t n = tk->end - tk->start;
     /* strtod needs a NUL-terminated copy; the token is already a valid JSON number, which is
      * also valid for strtod in the C locale (the process never calls setlocale) */
-    char small[64];
-    char *tmp = n < sizeof small ? small : take(c, n + 1);
-    memcpy(tmp, c->s + tk->start, n);
+    char small[64], *tmp;
+    if (c->copy) {
+        tmp = c->copy + tk->start; /* the delimiter after it is no value's */
+    } else {
+        tmp = n < sizeof small ? small : take(c, n + 1);
+        memcpy(tmp, c->s + tk->start, n);
+    }
     tmp[n] = 0;
     double v = strtod(tmp, NULL);
     if (!isfinite(v)) return reject(c->err, 400, "revenue", "revenue must be a finite number");
@@ -474,8 +486,13 @@ static int parse_app_event(ctx *c, atd_event *ev)
         /* kept as the JSON text given: it was validated with the rest of the document */
         const atd_json_val *tk = &c->val[F_EVENT_VALUE];
         size_t n = tk->end - tk->start;
-        char *text = take(c, n + 1);
-        memcpy(text, c->s + tk->start, n);
+        char *text;
+        if (c->copy) {
+            text = c->copy + tk->start; /* the delimiter after it is no value's */
+        } else {
+            text = take(c, n + 1);
+            memcpy(text, c->s + tk->start, n);
+        }
         text[n] = 0;
         ev->event_value.p = text;
         ev->event_value.n = n;
@@ -510,15 +527,20 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
     c.arena = arena;
     c.err = err;
     c.need = ATD_IP_TEXT_MAX + (path_app.p ? path_app.n + 1 : 0);
+    c.copy = NULL;
     c.buf = NULL;
     c.left = 0;
     atd_json_scan_init(&sc, json, len, EVENT_MAX_VALUES, EVENT_MAX_DEPTH, &jerr);
-    int rc = atd_json_scan_object(&sc, field_lookup, NULL, c.val, &c.seen);
+    int rc = atd_json_scan_fields(&sc, &field_keys, c.val, &c.seen);
     if (rc < 0) return reject(err, rc == ATD_ETOOBIG ? 413 : 400, "body", "%s", jerr.message);
-    /* kept strings are copies of distinct values of the text, plus a NUL each: a small text
-     * bounds them all at once; for a big one, sum the fields present (and skip the rest) */
-    if (len <= 4096) {
-        c.need += len + F__COUNT;
+    /* a small text is copied whole (see ctx.copy), with the block for the rest after it; for a
+     * big one, sum the fields present (and skip the rest): each is kept with a NUL */
+    if (len <= COPY_MAX) {
+        c.copy = atd_arena_alloc(arena, len + 1 + c.need);
+        memcpy(c.copy, json, len);
+        c.copy[len] = 0;
+        c.buf = c.copy + len + 1;
+        c.left = c.need;
     } else {
         for (uint64_t m = c.seen; m; m &= m - 1) {
             const atd_json_val *v = &c.val[__builtin_ctzll(m)];

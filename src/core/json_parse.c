@@ -628,14 +628,235 @@ int atd_json_scan_end(atd_json_scanner *sc)
     return 0;
 }
 
-int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
-                         atd_json_val *vals, uint64_t *seen)
+/* --- key sets ----------------------------------------------------------------------- */
+
+/* lo/hi: the key's bytes, zero-padded (key_words). The top byte of a product depends on every
+ * bit of the input. The length is left out: the short path of fast_members has the bytes in
+ * a register, not the length, and a key differs from a name with the same bytes and hash only
+ * by trailing NULs (an escaped \u0000), which the full compare catches. */
+static inline unsigned keyset_hash(uint64_t mul, uint64_t lo, uint64_t hi)
+{
+    return (unsigned)(((lo ^ hi) * mul) >> 56);
+}
+
+static inline int keyset_probe(const atd_json_keyset *ks, uint64_t lo, uint64_t hi, size_t len)
+{
+    for (unsigned h = keyset_hash(ks->mul, lo, hi);; h = (h + 1) & 255) {
+        unsigned b = ks->bucket[h];
+        if (!b) return -1;
+        if (ks->key[b - 1].lo == lo && ks->key[b - 1].hi == hi && ks->key[b - 1].len == len)
+            return (int)b - 1;
+        if (ks->perfect) return -1; /* the only key with this hash is elsewhere */
+    }
+}
+
+/* Bytes p[0..n), n <= 16, as two zero-padded words in the machine's byte order (the short
+ * path of fast_members, little-endian only, loads them straight from the text). */
+static inline void key_words(const char *p, size_t n, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t w[2] = {0, 0};
+    memcpy(w, p, n);
+    *lo = w[0];
+    *hi = w[1];
+}
+
+int atd_json_keyset_init(atd_json_keyset *ks, const char *const *names, int n)
+{
+    memset(ks, 0, sizeof *ks);
+    if (n < 0 || n > ATD_JSON_KEYSET_MAX) return ATD_EINVAL;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (len > ATD_JSON_KEYSET_KEY_MAX) return ATD_EINVAL;
+        key_words(names[i], len, &ks->key[i].lo, &ks->key[i].hi);
+        ks->key[i].len = (uint32_t)len;
+        for (int j = 0; j < i; j++)
+            if (ks->key[j].lo == ks->key[i].lo && ks->key[j].hi == ks->key[i].hi &&
+                ks->key[j].len == len)
+                return ATD_EINVAL;
+    }
+    ks->n = n;
+    /* a multiplier under which no two keys share a bucket, so that a lookup is one probe
+     * (with 33 keys in 256 buckets about one in eight fits); else the one with the fewest
+     * collisions, and lookups probe on */
+    uint64_t mul = 0x9E3779B97F4A7C15ull;
+    int best_moves = -1;
+    for (int attempt = 0; attempt < 4096 && best_moves != 0; attempt++) {
+        uint8_t bucket[256] = {0};
+        int moves = 0;
+        for (int i = 0; i < n; i++) {
+            unsigned h = keyset_hash(mul, ks->key[i].lo, ks->key[i].hi);
+            while (bucket[h]) {
+                h = (h + 1) & 255;
+                moves++;
+            }
+            bucket[h] = (uint8_t)(i + 1);
+        }
+        if (best_moves < 0 || moves < best_moves) {
+            best_moves = moves;
+            ks->mul = mul;
+            memcpy(ks->bucket, bucket, sizeof bucket);
+        }
+        mul = (mul * 0x5851F42D4C957F2Dull + 0x14057B7EF767814Full) | 1; /* next candidate */
+    }
+    ks->perfect = best_moves == 0;
+    return 0;
+}
+
+int atd_json_keyset_find(const atd_json_keyset *ks, const char *key, size_t n)
+{
+    if (n > ATD_JSON_KEYSET_KEY_MAX) return -1;
+    uint64_t lo, hi;
+    key_words(key, n, &lo, &hi);
+    return keyset_probe(ks, lo, hi, n);
+}
+
+/* --- objects --------------------------------------------------------------------------- */
+
+#if defined(__SSE2__) && SWAR
+/* The common members of a flat object, from s[i] == '"' (a key's opening quote) on: a key of
+ * printable ASCII without escapes (at most 16 bytes), ':', then a string of the same kind, a
+ * number or a literal, then `,"` or `}`, nothing else and no whitespace. Each such member is
+ * read as the general loop of scan_members would read it (the same checks, the same value);
+ * at the first member that is anything else, or that comes within 32 bytes of the end of the
+ * text (the 16-byte loads must stay inside it), it stops and returns where that member starts,
+ * which the general loop then reads. After the closing '}' it returns just past it with
+ * *closed set. values/got are the scan's counters, updated for the members read.
+ *
+ * What makes it cheaper than the general loop: bounds checked once per member and once per
+ * 16 bytes of a string against precomputed limits, the value limit checked once for the most
+ * members the rest of the text can hold, the key looked up from the register that found its
+ * end (one hash probe, one 16-byte compare), two-byte compares for `":` and `,"`. */
+static inline __attribute__((always_inline)) size_t
+fast_members(const unsigned char *u, size_t n, size_t i, const atd_json_keyset *ks,
+             atd_json_val *vals, uint64_t *got, int *values, int max_values, int *closed)
+{
+    /* a member takes at least 5 bytes (`"":0,`): when even that many fit under max_values,
+     * no member here can hit it */
+    if (n < 24 || (size_t)*values + 2 * ((n - i) / 5 + 1) > (size_t)max_values) return i;
+    /* a byte needs a look when it is '"', '\\', < 0x20 or >= 0x80 (signed compare) */
+    const __m128i bsl = _mm_set1_epi8('\\'), dq = _mm_set1_epi8('"'), sp = _mm_set1_epi8(0x20);
+#define LOOK(x)                                                                               \
+    ((unsigned)_mm_movemask_epi8(_mm_or_si128(                                                \
+        _mm_or_si128(_mm_cmpeq_epi8((x), bsl), _mm_cmplt_epi8((x), sp)), _mm_cmpeq_epi8((x), dq))))
+#define LOAD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+    /* ones[16 - k .. 32 - k): k bytes 0xFF, then zeros: keeps the first k bytes of a key */
+    static const unsigned char ones[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                           0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    /* the last member start (a member reads at most 24 bytes from its start before it knows
+     * its value's end: key 16, `":`, 5 of a literal) and the last 16-byte load */
+    const size_t lim = n - 24, lim16 = n - 16;
+    const uint64_t mul = ks->mul;
+    int nv = *values;
+    uint64_t g = *got;
+    const char *s = (const char *)u;
+    uint16_t two;
+    for (;;) {
+        if (i > lim) break;
+        /* the key: its closing quote is the first byte that needs a look */
+        __m128i x = LOAD(u + i + 1);
+        size_t k = (size_t)__builtin_ctz(LOOK(x) | 0x10000);
+        size_t ke = i + 1 + k;
+        memcpy(&two, u + ke, 2);
+        if (two != ('"' | ':' << 8)) break;
+        __m128i xm = _mm_and_si128(x, LOAD(ones + 16 - k));
+        uint64_t lo = (uint64_t)_mm_cvtsi128_si64(xm);
+        uint64_t hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(xm, xm));
+        /* the value */
+        size_t vs = ke + 2, e;
+        unsigned char c = u[vs];
+        atd_json_val v;
+        if (c == '"') {
+            size_t p = vs + 1;
+            unsigned mv;
+            for (;;) {
+                if (p > lim16) {
+                    /* the last < 16 bytes: the text's last 16, without the flags before p
+                     * (p <= n: at most 16 of them) */
+                    mv = LOOK(LOAD(u + lim16)) >> (p - lim16);
+                    if (!mv) goto stop; /* no end before the text's: the general loop says */
+                    break;
+                }
+                if ((mv = LOOK(LOAD(u + p))) != 0) break;
+                p += 16;
+            }
+            p += (size_t)__builtin_ctz(mv);
+            if (u[p] != '"') goto stop;
+            v.type = ATD_JSON_STRING;
+            v.start = vs + 1;
+            v.end = p;
+            e = p + 1;
+        } else if ((unsigned)(c - '1') < 9) {
+            /* digits, then (rarely) a fraction or an exponent */
+            e = skip_digits(s, n, vs + 1);
+            if (e < n && (u[e] == '.' || (u[e] | 0x20) == 'e')) e = number_end(s, n, vs);
+            if (e == NPOS) goto stop;
+            v.type = ATD_JSON_NUMBER;
+            v.start = vs;
+            v.end = e;
+        } else if (c == '0' || c == '-') {
+            e = number_end(s, n, vs);
+            if (e == NPOS) goto stop;
+            v.type = ATD_JSON_NUMBER;
+            v.start = vs;
+            v.end = e;
+        } else if (c == 't' && memcmp(u + vs, "true", 4) == 0) {
+            v.type = ATD_JSON_TRUE, v.start = vs, v.end = e = vs + 4;
+        } else if (c == 'f' && memcmp(u + vs, "false", 5) == 0) {
+            v.type = ATD_JSON_FALSE, v.start = vs, v.end = e = vs + 5;
+        } else if (c == 'n' && memcmp(u + vs, "null", 4) == 0) {
+            v.type = ATD_JSON_NULL, v.start = vs, v.end = e = vs + 4;
+        } else {
+            break; /* objects, arrays, whitespace, errors */
+        }
+        v.escaped = 0;
+        /* what follows: `,"` (the next key) or '}' */
+        if (e >= n) break;
+        int end = u[e] == '}';
+        if (!end) {
+            if (e + 1 >= n) break;
+            memcpy(&two, u + e, 2);
+            if (two != (',' | '"' << 8)) break;
+        }
+        /* where the value goes */
+        unsigned h = keyset_hash(mul, lo, hi), b = ks->bucket[h];
+        int f = -1;
+        if (b) {
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(xm, LOAD(&ks->key[b - 1].lo))) == 0xFFFF)
+                f = (int)b - 1;
+            else if (!ks->perfect)
+                f = keyset_probe(ks, lo, hi, k);
+        }
+        if (f >= 0) {
+            vals[f] = v;
+            g |= (uint64_t)1 << f;
+        }
+        nv += 2;
+        i = e + 1;
+        if (end) {
+            *closed = 1;
+            break;
+        }
+    }
+stop:
+#undef LOOK
+#undef LOAD
+    *values = nv;
+    *got = g;
+    return i;
+}
+#endif
+
+/* The body of atd_json_scan_object (slot() for keys) and atd_json_scan_fields (a keyset): one
+ * copy of each is compiled, ks being a constant in each. */
+static inline __attribute__((always_inline)) int
+scan_members(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg, const atd_json_keyset *ks,
+             atd_json_val *vals, uint64_t *seen)
 {
     int rc = scan_start(sc);
     if (rc < 0) return rc;
     const char *s = sc->s;
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = sc->len, i = sc->pos, ks, ke, bad;
+    size_t n = sc->len, i = sc->pos, kstart, ke, bad;
     uint64_t got = 0;
     int values = sc->values, max_values = sc->max_values; /* kept in sync around value_end */
     if (s[i] != '{') return fail(sc, i, "expected a JSON object");
@@ -651,9 +872,16 @@ int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
     for (;;) {
         /* "key" */
         if (s[i] != '"') return fail(sc, i, "expected a string key");
+#if defined(__SSE2__) && SWAR
+        if (ks) {
+            int end = 0;
+            i = fast_members(u, n, i, ks, vals, &got, &values, max_values, &end);
+            if (end) break;
+        }
+#endif
         int kesc = 0;
-        ks = i + 1;
-        ke = string_end(u, n, ks, &kesc, &bad);
+        kstart = i + 1;
+        ke = string_end(u, n, kstart, &kesc, &bad);
         if (ke == NPOS) return fail_string(sc, bad);
         if (++values > max_values) return fail_big(sc, ke);
         i = ke + 1;
@@ -690,13 +918,19 @@ int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
         /* the key, unescaped when it has to be: where does the value go? */
         int f;
         if (!kesc) {
-            f = ke - ks <= ATD_JSON_KEY_MAX ? slot(s + ks, ke - ks, arg) : -1;
-        } else if (ke - ks <= 6 * ATD_JSON_KEY_MAX) {
+            if (ks)
+                f = atd_json_keyset_find(ks, s + kstart, ke - kstart);
+            else
+                f = ke - kstart <= ATD_JSON_KEY_MAX ? slot(s + kstart, ke - kstart, arg) : -1;
+        } else if (ke - kstart <= 6 * ATD_JSON_KEY_MAX) {
             /* a longer escaped key decodes to more than ATD_JSON_KEY_MAX bytes (at most 6
              * bytes of text per decoded byte) */
             char kbuf[6 * ATD_JSON_KEY_MAX];
-            size_t kn = atd_json_string_unescape(s + ks, ke - ks, kbuf);
-            f = kn <= ATD_JSON_KEY_MAX ? slot(kbuf, kn, arg) : -1;
+            size_t kn = atd_json_string_unescape(s + kstart, ke - kstart, kbuf);
+            if (ks)
+                f = atd_json_keyset_find(ks, kbuf, kn);
+            else
+                f = kn <= ATD_JSON_KEY_MAX ? slot(kbuf, kn, arg) : -1;
         } else {
             f = -1;
         }
@@ -727,6 +961,18 @@ closed:
     sc->values = values;
     *seen = got;
     return atd_json_scan_end(sc);
+}
+
+int atd_json_scan_object(atd_json_scanner *sc, atd_json_slot_fn slot, void *arg,
+                         atd_json_val *vals, uint64_t *seen)
+{
+    return scan_members(sc, slot, arg, NULL, vals, seen);
+}
+
+int atd_json_scan_fields(atd_json_scanner *sc, const atd_json_keyset *ks, atd_json_val *vals,
+                         uint64_t *seen)
+{
+    return scan_members(sc, NULL, NULL, ks, vals, seen);
 }
 
 int atd_json_validate(const char *text, size_t len, int max_values, int max_depth,
