@@ -23,6 +23,10 @@ typedef struct atd_device {
     int64_t act_gap;      /* the P the clusters were merged with */
     size_t n_act;
     int64_t act_first[ATD_ACT_MAX], act_last[ATD_ACT_MAX];
+    int act_merged; /* set by atd_device_decode: 1 when the clusters are as
+                       atd_device_activity_add leaves them (ordered, gaps > act_gap, numbers
+                       in [0, 2^62)); an activity from the first of the last cluster on then
+                       only touches the last one */
 } atd_device;
 
 void atd_device_encode(const atd_device *d, atd_buf *b);

@@ -19,27 +19,26 @@ static void hint_add(atd_prefetch *pf, const char *src, size_t kl)
     pf->n++;
 }
 
-/* key's hash for the batch cache: the prefetch's when it made the same key. */
-static uint64_t key_hash(const atd_engine *e, const char *key, size_t klen)
+static uint64_t key_hash(atd_ekey *k)
 {
-    const atd_prefetch *pf = e->hint;
-    if (pf)
-        for (int i = 0; i < pf->n; i++)
-            if (pf->klen[i] == klen && memcmp(pf->key[i], key, klen) == 0) return pf->hash[i];
-    return atd_cache_hash(key, klen);
+    if (!k->has_hash) {
+        k->hash = atd_cache_hash(k->p, k->n);
+        k->has_hash = 1;
+    }
+    return k->hash;
 }
 
-int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, atd_arena *arena,
-                uint8_t **val, size_t *vlen)
+int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, uint8_t **val,
+                size_t *vlen)
 {
     if (e->cache) {
-        int h = atd_cache_get_hashed(e->cache, key, klen, key_hash(e, key, klen), val, vlen);
+        int h = atd_cache_get_hashed(e->cache, k->p, k->n, key_hash(k), val, vlen);
         if (h == ATD_CACHE_HIT) return 0;
         if (h == ATD_CACHE_ABSENT) return ATD_ENOTFOUND;
     }
     atd_kv_val v;
     e->n.kv_gets++;
-    int r = atd_kv_get(txn, key, klen, &v);
+    int r = atd_kv_get(txn, k->p, k->n, &v);
     if (r == 0 && v.n > UINT32_MAX / 2) r = ATD_ETOOBIG;
     if (r < 0) {
         /* not found: the cache remembers "absent"; an error: the caller aborts anyway */
@@ -58,30 +57,29 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, at
     return 0;
 }
 
-int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, const void *val,
-                size_t vlen, int64_t expire_at)
+int atd_eng_put(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const void *val, size_t vlen,
+                int64_t expire_at)
 {
     if (e->no_expiry) expire_at = 0;
     if (!e->cache) {
         e->n.kv_puts++;
-        return atd_kv_put(txn, key, klen, val, vlen, expire_at);
+        return atd_kv_put(txn, k->p, k->n, val, vlen, expire_at);
     }
-    if (vlen > UINT32_MAX / 2 || klen > UINT32_MAX / 2) return ATD_ETOOBIG;
-    atd_cache_put_hashed(e->cache, key, klen, key_hash(e, key, klen), val, vlen, expire_at);
+    if (vlen > UINT32_MAX / 2 || k->n > UINT32_MAX / 2) return ATD_ETOOBIG;
+    atd_cache_put_hashed(e->cache, k->p, k->n, key_hash(k), val, vlen, expire_at);
     return 0;
 }
 
-int atd_eng_append(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen,
-                   const uint8_t *old, size_t oldn, const void *rec, size_t recn,
-                   int64_t expire_at)
+int atd_eng_append(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const uint8_t *old,
+                   size_t oldn, const void *rec, size_t recn, int64_t expire_at)
 {
     if (e->no_expiry) expire_at = 0;
-    if (e->cache && atd_cache_append(e->cache, key, klen, rec, recn, expire_at) == 0) return 0;
+    if (e->cache && atd_cache_append(e->cache, k->p, k->n, rec, recn, expire_at) == 0) return 0;
     atd_buf_reserve(&e->vbuf, oldn + recn);
     e->vbuf.n = 0;
     atd_buf_put(&e->vbuf, old, oldn);
     atd_buf_put(&e->vbuf, rec, recn);
-    return atd_eng_put(e, txn, key, klen, e->vbuf.p, e->vbuf.n, expire_at);
+    return atd_eng_put(e, txn, k, e->vbuf.p, e->vbuf.n, expire_at);
 }
 
 void atd_engine_batch_begin(atd_engine *e)
@@ -114,6 +112,48 @@ int atd_engine_batch_flush(atd_engine *e, atd_kv_txn *txn)
     return atd_engine_batch_flush_sorted(e, put_into_txn, txn);
 }
 
+/* A dotted quad in the canonical form of an event's ip (four parts 0-255 without leading
+ * zeros; what nearly every event carries): 0 and *out as atd_ip_parse would give it, else -1
+ * and atd_ip_parse is asked (spaces, IPv6, invalid text). Cheaper than atd_ip_parse's general
+ * path, which looks for a ':' and trims first. */
+static int ip4_canonical(const char *s, size_t n, atd_ip *out)
+{
+    if (n < 7 || n > 15) return -1;
+    const char *end = s + n;
+    uint8_t a[4];
+    for (int k = 0; k < 4; k++) {
+        if (k) {
+            if (s >= end || *s != '.') return -1;
+            s++;
+        }
+        if (s >= end) return -1;
+        unsigned v = (unsigned)(unsigned char)*s - '0', d;
+        if (v > 9) return -1;
+        s++;
+        if (s < end && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
+            if (v == 0) return -1; /* a leading zero */
+            v = v * 10 + d;
+            s++;
+            if (s < end && (d = (unsigned)(unsigned char)*s - '0') <= 9) {
+                v = v * 10 + d;
+                s++;
+                if (v > 255) return -1;
+            }
+        }
+        a[k] = (uint8_t)v;
+    }
+    if (s != end) return -1;
+    memset(out, 0, sizeof *out);
+    out->family = 4;
+    memcpy(out->addr, a, 4);
+    return 0;
+}
+
+static int event_ip_parse(const atd_str ip, atd_ip *out)
+{
+    return ip4_canonical(ip.p, ip.n, out) == 0 ? 0 : atd_ip_parse(ip.p, ip.n, out);
+}
+
 /* The keys an event will look up first: its advertising id's and ip's touch lists (a touch
  * appends to them, an install matches them), its device record (app events). A guess is
  * enough: a wrong one costs a useless prefetch. */
@@ -131,7 +171,7 @@ void atd_engine_prefetch_slots(atd_engine *e, const atd_event *ev, atd_prefetch 
         kl = atd_key_touch_adid(pf->key[pf->n], ev->app_id, ev->advertising_id);
         hint_add(pf, ev->advertising_id.p, kl);
     }
-    if (ev->ip.p && atd_ip_parse(ev->ip.p, ev->ip.n, &pf->ip) == 0) {
+    if (ev->ip.p && event_ip_parse(ev->ip, &pf->ip) == 0) {
         pf->ip_src = ev->ip.p;
         if (!ev->is_retargeting && ev->type != ATD_EV_SESSION && ev->type != ATD_EV_INAPP) {
             kl = atd_key_touch_ip(pf->key[pf->n], ev->app_id, &pf->ip);
@@ -143,38 +183,38 @@ void atd_engine_prefetch_slots(atd_engine *e, const atd_event *ev, atd_prefetch 
 
 void atd_engine_use_prefetch(atd_engine *e, const atd_prefetch *pf) { e->hint = pf; }
 
-/* The key the prefetch made of the event field src (by pointer), copied to buf: its length,
- * or 0 when there is none. */
-static size_t hinted_key(const atd_engine *e, const char *src, char *buf)
+/* The key the prefetch made of the event field src (by pointer), with its hash: 1, or 0 when
+ * there is none. */
+static int hinted_key(const atd_engine *e, const char *src, atd_ekey *k)
 {
     const atd_prefetch *pf = e->hint;
     if (!pf || !src) return 0;
     for (int i = 0; i < pf->n; i++) {
         if (pf->src[i] == src) {
-            memcpy(buf, pf->key[i], pf->klen[i]);
-            return pf->klen[i];
+            k->p = pf->key[i];
+            k->n = pf->klen[i];
+            k->hash = pf->hash[i];
+            k->has_hash = 1;
+            return 1;
         }
     }
     return 0;
 }
 
-size_t atd_eng_key_device(const atd_engine *e, char *buf, atd_str app, atd_str device_id)
+void atd_eng_key_device(const atd_engine *e, atd_ekey *k, atd_str app, atd_str device_id)
 {
-    size_t kl = hinted_key(e, device_id.p, buf);
-    return kl ? kl : atd_key_device(buf, app, device_id);
+    if (!hinted_key(e, device_id.p, k)) atd_ekey_set(k, atd_key_device(k->buf, app, device_id));
 }
 
-size_t atd_eng_key_adid(const atd_engine *e, char *buf, atd_str app, atd_str adid)
+void atd_eng_key_adid(const atd_engine *e, atd_ekey *k, atd_str app, atd_str adid)
 {
-    size_t kl = hinted_key(e, adid.p, buf);
-    return kl ? kl : atd_key_touch_adid(buf, app, adid);
+    if (!hinted_key(e, adid.p, k)) atd_ekey_set(k, atd_key_touch_adid(k->buf, app, adid));
 }
 
-size_t atd_eng_key_ip(const atd_engine *e, char *buf, atd_str app, const atd_ip *ip,
-                      const char *ip_src)
+void atd_eng_key_ip(const atd_engine *e, atd_ekey *k, atd_str app, const atd_ip *ip,
+                    const char *ip_src)
 {
-    size_t kl = hinted_key(e, ip_src, buf);
-    return kl ? kl : atd_key_touch_ip(buf, app, ip);
+    if (!hinted_key(e, ip_src, k)) atd_ekey_set(k, atd_key_touch_ip(k->buf, app, ip));
 }
 
 int atd_eng_event_ip(const atd_engine *e, const atd_event *ev, atd_ip *ip)
@@ -184,7 +224,7 @@ int atd_eng_event_ip(const atd_engine *e, const atd_event *ev, atd_ip *ip)
         *ip = e->hint->ip;
         return 0;
     }
-    return atd_ip_parse(ev->ip.p, ev->ip.n, ip);
+    return event_ip_parse(ev->ip, ip);
 }
 
 void atd_engine_prefetch_values(atd_engine *e, const atd_prefetch *pf)
@@ -255,11 +295,11 @@ void atd_engine_set_kv_expiry(atd_engine *e, int on) { e->no_expiry = !on; }
 int atd_engine_device(atd_engine *e, atd_kv_txn *txn, atd_str app_id, atd_str device_id,
                       atd_result *out, atd_arena *arena)
 {
-    char key[ATD_KEY_MAX];
-    size_t kl = atd_key_device(key, app_id, device_id);
+    atd_ekey k;
+    atd_ekey_set(&k, atd_key_device(k.buf, app_id, device_id));
     uint8_t *v;
     size_t vn;
-    int r = atd_eng_get(e, txn, key, kl, arena, &v, &vn);
+    int r = atd_eng_get(e, txn, &k, arena, &v, &vn);
     if (r < 0) return r;
     atd_device d;
     if (atd_device_decode(v, vn, &d) < 0) return ATD_ECORRUPT;

@@ -22,30 +22,49 @@ struct atd_engine {
     atd_cache *cache; /* write-behind cache of a batch, NULL when off */
     int no_expiry;    /* lists are put without expire_at */
     const atd_prefetch *hint; /* the current event's prefetch (atd_engine_use_prefetch) */
+    atd_fp_memo fp_memo;      /* user agents' fingerprints */
 };
 
+/* A kv key of the engine, with its hash for the batch cache once made (the prefetch makes
+ * the current event's keys and hashes ahead: they are handed over, not made again). */
+typedef struct atd_ekey {
+    const char *p; /* the key: buf, or the prefetch's copy (alive during the event) */
+    size_t n;
+    uint64_t hash;
+    int has_hash;
+    char buf[ATD_KEY_MAX];
+} atd_ekey;
+
+/* Sets k to the key of n bytes just written into k->buf (its hash not made yet). */
+static inline void atd_ekey_set(atd_ekey *k, size_t n)
+{
+    k->p = k->buf;
+    k->n = n;
+    k->has_hash = 0;
+}
+
 /* Reads a key: 0 and *val (a stable copy: valid until the arena is reset, or with the
- * batch cache until the end of the current event), ATD_ENOTFOUND, or an error. The copy may be modified by
- * the caller (then written back with atd_eng_put). */
-int atd_eng_get(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, atd_arena *arena,
-                uint8_t **val, size_t *vlen);
-int atd_eng_put(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen, const void *val,
-                size_t vlen, int64_t expire_at);
+ * batch cache until the end of the current event), ATD_ENOTFOUND, or an error. The copy may be
+ * modified by the caller (then written back with atd_eng_put). k's hash is made when needed
+ * and kept in k. */
+int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, uint8_t **val,
+                size_t *vlen);
+int atd_eng_put(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const void *val, size_t vlen,
+                int64_t expire_at);
 
 /* The keys of the current event's device, advertising id and ip (src: the event's ip text
  * that ip was parsed from), and its parsed ip (0, or -1 when it has none): from the prefetch
- * when it made them (atd_engine_use_prefetch), else made here. buf: ATD_KEY_MAX bytes. */
-size_t atd_eng_key_device(const atd_engine *e, char *buf, atd_str app, atd_str device_id);
-size_t atd_eng_key_adid(const atd_engine *e, char *buf, atd_str app, atd_str adid);
-size_t atd_eng_key_ip(const atd_engine *e, char *buf, atd_str app, const atd_ip *ip,
-                      const char *ip_src);
+ * when it made them (atd_engine_use_prefetch), else made here. */
+void atd_eng_key_device(const atd_engine *e, atd_ekey *k, atd_str app, atd_str device_id);
+void atd_eng_key_adid(const atd_engine *e, atd_ekey *k, atd_str app, atd_str adid);
+void atd_eng_key_ip(const atd_engine *e, atd_ekey *k, atd_str app, const atd_ip *ip,
+                    const char *ip_src);
 int atd_eng_event_ip(const atd_engine *e, const atd_event *ev, atd_ip *ip);
 
 /* Sets key's value to old (its value as the last atd_eng_get of this key gave it) followed
  * by rec: with the batch cache, in place. */
-int atd_eng_append(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen,
-                   const uint8_t *old, size_t oldn, const void *rec, size_t recn,
-                   int64_t expire_at);
+int atd_eng_append(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const uint8_t *old,
+                   size_t oldn, const void *rec, size_t recn, int64_t expire_at);
 
 /* A touch that an app event may credit. */
 typedef struct atd_cand {
@@ -71,13 +90,11 @@ typedef struct atd_ctx {
     /* E's touch lists (NULL/0 when absent or not loaded) */
     uint8_t *adid_list;
     size_t adid_len;
-    char adid_key[ATD_KEY_MAX];
-    size_t adid_klen;
+    atd_ekey adid_key;
     int adid_loaded;
     uint8_t *ip_list;
     size_t ip_len;
-    char ip_key[ATD_KEY_MAX];
-    size_t ip_klen;
+    atd_ekey ip_key;
     int ip_loaded;
     /* click_flood counts already made for this event */
     struct {

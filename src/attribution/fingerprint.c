@@ -3,6 +3,8 @@
  * `.` in every regex engine) does not cross a newline. Linear time on any input. */
 #include "attribution/fingerprint.h"
 
+#include "attribution/batch_cache.h"
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
@@ -204,4 +206,42 @@ int atd_fp_of_event(const atd_event *ev, atd_arena *arena, atd_fp *out)
     if (ATD_EV_IS_APP(ev->type) && ev->platform.p && ev->os_version.p)
         return atd_fp_from_fields(ev->platform, ev->os_version, ev->device_model, arena, out);
     return atd_fp_from_ua(ev->user_agent, arena, out);
+}
+
+int atd_fp_from_ua_memo(atd_fp_memo *m, atd_str ua, atd_arena *arena, atd_fp *out)
+{
+    if (!ua.p || ua.n == 0 || ua.n > ATD_FP_MEMO_UA) return atd_fp_from_ua(ua, arena, out);
+    uint64_t h = atd_cache_hash(ua.p, ua.n);
+    atd_fp_memo_ent *e = &m->ent[h & (ATD_FP_MEMO_SIZE - 1)];
+    if (e->ua_n == ua.n && e->hash == h && memcmp(e->ua, ua.p, ua.n) == 0) {
+        if (e->os == ATD_OS_NONE) {
+            memset(out, 0, sizeof *out);
+            return 0;
+        }
+        out->os = e->os;
+        out->version = (atd_str){e->version, e->vn};
+        out->model = (atd_str){e->model, e->mn};
+        return 1;
+    }
+    int r = atd_fp_from_ua(ua, arena, out);
+    if (out->version.n > sizeof e->version || out->model.n > sizeof e->model) {
+        e->ua_n = 0; /* too long to keep: the entry is left empty */
+        return r;
+    }
+    e->hash = h;
+    e->ua_n = (uint16_t)ua.n;
+    memcpy(e->ua, ua.p, ua.n);
+    e->os = out->os;
+    e->vn = (uint8_t)out->version.n;
+    e->mn = (uint8_t)out->model.n;
+    if (out->version.n) memcpy(e->version, out->version.p, out->version.n);
+    if (out->model.n) memcpy(e->model, out->model.p, out->model.n);
+    return r;
+}
+
+int atd_fp_of_event_memo(atd_fp_memo *m, const atd_event *ev, atd_arena *arena, atd_fp *out)
+{
+    if (ATD_EV_IS_APP(ev->type) && ev->platform.p && ev->os_version.p)
+        return atd_fp_from_fields(ev->platform, ev->os_version, ev->device_model, arena, out);
+    return atd_fp_from_ua_memo(m, ev->user_agent, arena, out);
 }

@@ -30,6 +30,29 @@ int atd_fp_from_fields(atd_str platform, atd_str os_version, atd_str device_mode
  * os_version, else from its user agent. */
 int atd_fp_of_event(const atd_event *ev, atd_arena *arena, atd_fp *out);
 
+/* A memo of recent user agents' fingerprints: user agents repeat (a few browser builds per
+ * device model), and the rules above cost hundreds of instructions per user agent, a lookup
+ * here (hash and compare) a fraction of it. Direct-mapped; an entry is exactly the bytes of
+ * a user agent and what atd_fp_from_ua made of them, so it never changes a fingerprint. */
+#define ATD_FP_MEMO_SIZE 64  /* entries, a power of two */
+#define ATD_FP_MEMO_UA 240   /* longer user agents are not memoized */
+typedef struct atd_fp_memo_ent {
+    uint64_t hash;
+    uint16_t ua_n; /* 0: empty */
+    uint8_t os, vn, mn;
+    char version[24], model[48];
+    char ua[ATD_FP_MEMO_UA];
+} atd_fp_memo_ent;
+typedef struct atd_fp_memo {
+    atd_fp_memo_ent ent[ATD_FP_MEMO_SIZE];
+} atd_fp_memo;
+
+/* atd_fp_from_ua through the memo m (zero-initialized by the caller). Strings of *out live in
+ * the memo until the next call with it, or in arena. */
+int atd_fp_from_ua_memo(atd_fp_memo *m, atd_str ua, atd_arena *arena, atd_fp *out);
+/* atd_fp_of_event, its user agent through the memo. */
+int atd_fp_of_event_memo(atd_fp_memo *m, const atd_event *ev, atd_arena *arena, atd_fp *out);
+
 static inline int atd_fp_eq(const atd_fp *a, const atd_fp *b)
 {
     return a->os != ATD_OS_NONE && a->os == b->os && a->version.n == b->version.n &&

@@ -19,26 +19,30 @@ static int64_t touch_override(atd_engine *e, const atd_event *ev)
     return 0;
 }
 
-static int append_touch(atd_engine *e, atd_kv_txn *txn, const char *key, size_t klen,
-                        int64_t now, atd_arena *arena)
+/* Appends e->rbuf (one record, of a touch at now) to the list at key. */
+static int append_touch(atd_engine *e, atd_kv_txn *txn, atd_ekey *key, int64_t now,
+                        atd_arena *arena)
 {
     uint8_t *old = NULL;
     size_t oldn = 0;
-    int r = atd_eng_get(e, txn, key, klen, arena, &old, &oldn);
+    int r = atd_eng_get(e, txn, key, arena, &old, &oldn);
     if (r < 0 && r != ATD_ENOTFOUND) return r;
+    /* a new list is the record alone, its newest ts the touch's: what a rebuild would make */
+    if (r == ATD_ENOTFOUND)
+        return atd_eng_put(e, txn, key, e->rbuf.p, e->rbuf.n, atd_touch_list_expiry(now));
     int64_t max_ts;
     if (r == 0) {
         /* the usual case, a short list: the record goes after the old bytes */
         int whole = atd_touch_list_appends(old, oldn, e->rbuf.p, e->rbuf.n, now, &max_ts);
         if (whole < 0) return whole;
         if (whole)
-            return atd_eng_append(e, txn, key, klen, old, oldn, e->rbuf.p, e->rbuf.n,
+            return atd_eng_append(e, txn, key, old, oldn, e->rbuf.p, e->rbuf.n,
                                   atd_touch_list_expiry(max_ts));
     }
     r = atd_touch_list_rebuild(old, r == 0 ? oldn : 0, e->rbuf.p, e->rbuf.n, now, &e->vbuf,
                                &max_ts);
     if (r < 0) return r;
-    return atd_eng_put(e, txn, key, klen, e->vbuf.p, e->vbuf.n, atd_touch_list_expiry(max_ts));
+    return atd_eng_put(e, txn, key, e->vbuf.p, e->vbuf.n, atd_touch_list_expiry(max_ts));
 }
 
 static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint64_t seq,
@@ -53,7 +57,7 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
     t.flags = ev->is_retargeting ? ATD_TF_RETARGETING : 0;
     t.media_source = ev->media_source;
     t.lookback_ms = touch_override(e, ev);
-    atd_fp_from_ua(ev->user_agent, arena, &t.fp);
+    atd_fp_from_ua_memo(&e->fp_memo, ev->user_agent, arena, &t.fp);
     if (atd_eng_event_ip(e, ev, &t.ip) == 0) t.has_ip = 1;
     t.adid = ev->advertising_id;
     t.campaign = ev->campaign;
@@ -70,7 +74,7 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
         e->n.touches_unusable++;
         return 0;
     }
-    char key[ATD_KEY_MAX];
+    atd_ekey key;
     int r;
     if (t.adid.p) {
         /* in its advertising id's list the record leaves the id out: the key has it */
@@ -79,8 +83,8 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
         e->rbuf.n = 0;
         atd_touch_encode(&t, &e->rbuf);
         t.adid = adid;
-        size_t kl = atd_eng_key_adid(e, key, ev->app_id, t.adid);
-        if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
+        atd_eng_key_adid(e, &key, ev->app_id, t.adid);
+        if ((r = append_touch(e, txn, &key, ev->ts, arena)) < 0) return r;
     }
     if (by_ip) {
         e->rbuf.n = 0;
@@ -96,8 +100,8 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
         } else {
             atd_touch_encode(&t, &e->rbuf);
         }
-        size_t kl = atd_eng_key_ip(e, key, ev->app_id, &t.ip, ev->ip.p);
-        if ((r = append_touch(e, txn, key, kl, ev->ts, arena)) < 0) return r;
+        atd_eng_key_ip(e, &key, ev->app_id, &t.ip, ev->ip.p);
+        if ((r = append_touch(e, txn, &key, ev->ts, arena)) < 0) return r;
     }
     return 0;
 }
@@ -146,15 +150,15 @@ static void result_from_device(atd_ctx *c, atd_result *out, const atd_device *d)
 
 /* old/oldn: the stored value (NULL for a new device); an unchanged record is not rewritten
  * (most sessions change nothing) */
-static int save_device(atd_ctx *c, const char *key, size_t klen, const atd_device *d,
-                       const uint8_t *old, size_t oldn)
+static int save_device(atd_ctx *c, atd_ekey *key, const atd_device *d, const uint8_t *old,
+                       size_t oldn)
 {
     atd_buf *b = &c->e->vbuf;
     b->n = 0;
     atd_device_encode(d, b);
     if (old && oldn == b->n && memcmp(old, b->p, oldn) == 0) return 0;
     /* a device is known for good: no expiry */
-    return atd_eng_put(c->e, c->txn, key, klen, b->p, b->n, 0);
+    return atd_eng_put(c->e, c->txn, key, b->p, b->n, 0);
 }
 
 /* First install or new install (§5 + §6). */
@@ -200,8 +204,9 @@ static int process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
     if (ATD_EV_IS_TOUCH(ev->type)) return store_touch(e, txn, ev, seq, arena);
     if (!ATD_EV_IS_APP(ev->type) || !ev->device_id.p) return ATD_EINVAL;
 
+    /* field by field, not a memset: the context holds two key buffers (1 KiB) that are only
+     * read once written */
     atd_ctx c;
-    memset(&c, 0, sizeof c);
     c.e = e;
     c.txn = txn;
     c.app = app;
@@ -210,13 +215,19 @@ static int process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
     c.app_id_str = ev->app_id;
     c.t = ev->ts;
     c.adid = ev->advertising_id;
+    c.has_ip = 0;
+    memset(&c.fp, 0, sizeof c.fp);
+    c.adid_list = c.ip_list = NULL;
+    c.adid_len = c.ip_len = 0;
+    c.adid_loaded = c.ip_loaded = 0;
+    c.n_flood = 0;
 
-    char dkey[ATD_KEY_MAX];
-    size_t dkl = atd_eng_key_device(e, dkey, ev->app_id, ev->device_id);
+    atd_ekey dkey;
+    atd_eng_key_device(e, &dkey, ev->app_id, ev->device_id);
     uint8_t *dv = NULL;
     size_t dvn = 0;
     atd_device d;
-    int r = atd_eng_get(e, txn, dkey, dkl, arena, &dv, &dvn);
+    int r = atd_eng_get(e, txn, &dkey, arena, &dv, &dvn);
     if (r < 0 && r != ATD_ENOTFOUND) return r;
     int known = r == 0;
     if (known && atd_device_decode(dv, dvn, &d) < 0) return ATD_ECORRUPT;
@@ -238,9 +249,9 @@ static int process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
     if (atd_eng_event_ip(e, ev, &c.ip) == 0) c.has_ip = 1;
     if (ev->type == ATD_EV_INSTALL &&
         (!known || c.t - d.install_ts > app->reattribution_window_ms)) {
-        if (c.has_ip) atd_fp_of_event(ev, arena, &c.fp);
+        if (c.has_ip) atd_fp_of_event_memo(&e->fp_memo, ev, arena, &c.fp);
         if ((r = on_new_install(&c, &d, out)) < 0) return r;
-        if ((r = save_device(&c, dkey, dkl, &d, known ? dv : NULL, dvn)) < 0) return r;
+        if ((r = save_device(&c, &dkey, &d, known ? dv : NULL, dvn)) < 0) return r;
         return 1;
     }
 
@@ -263,7 +274,7 @@ static int process(atd_engine *e, atd_kv_txn *txn, const atd_app_config *app,
     result_init(&c, out, type);
     result_from_device(&c, out, &d);
     atd_device_activity_add(&d, c.t, app->inactivity_period_ms);
-    if ((r = save_device(&c, dkey, dkl, &d, dv, dvn)) < 0) return r;
+    if ((r = save_device(&c, &dkey, &d, dv, dvn)) < 0) return r;
     return 1;
 }
 

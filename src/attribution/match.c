@@ -6,9 +6,8 @@ int atd_match_load_adid(atd_ctx *c)
 {
     if (c->adid_loaded || !c->adid.p) return 0;
     c->adid_loaded = 1;
-    c->adid_klen = atd_eng_key_adid(c->e, c->adid_key, c->app_id_str, c->adid);
-    int r = atd_eng_get(c->e, c->txn, c->adid_key, c->adid_klen, c->arena, &c->adid_list,
-                        &c->adid_len);
+    atd_eng_key_adid(c->e, &c->adid_key, c->app_id_str, c->adid);
+    int r = atd_eng_get(c->e, c->txn, &c->adid_key, c->arena, &c->adid_list, &c->adid_len);
     if (r == ATD_ENOTFOUND) {
         c->adid_list = NULL;
         c->adid_len = 0;
@@ -21,9 +20,8 @@ int atd_match_load_ip(atd_ctx *c)
 {
     if (c->ip_loaded || !c->has_ip || !c->fp.os) return 0;
     c->ip_loaded = 1;
-    c->ip_klen = atd_eng_key_ip(c->e, c->ip_key, c->app_id_str, &c->ip, c->ev->ip.p);
-    int r = atd_eng_get(c->e, c->txn, c->ip_key, c->ip_klen, c->arena, &c->ip_list,
-                        &c->ip_len);
+    atd_eng_key_ip(c->e, &c->ip_key, c->app_id_str, &c->ip, c->ev->ip.p);
+    int r = atd_eng_get(c->e, c->txn, &c->ip_key, c->arena, &c->ip_list, &c->ip_len);
     if (r == ATD_ENOTFOUND) {
         c->ip_list = NULL;
         c->ip_len = 0;
@@ -73,11 +71,11 @@ static int64_t flood_count(atd_ctx *c, const atd_touch *t, int *err)
         count = count_clicks(c->adid_list, c->adid_len, t->media_source, c->t, err);
     } else {
         /* a probabilistic touch with an advertising id (the event has none): its own list */
-        char key[ATD_KEY_MAX];
-        size_t kl = atd_key_touch_adid(key, c->app_id_str, t->adid);
+        atd_ekey key;
+        atd_ekey_set(&key, atd_key_touch_adid(key.buf, c->app_id_str, t->adid));
         uint8_t *v = NULL;
         size_t vn = 0;
-        int r = atd_eng_get(c->e, c->txn, key, kl, c->arena, &v, &vn);
+        int r = atd_eng_get(c->e, c->txn, &key, c->arena, &v, &vn);
         if (r < 0 && r != ATD_ENOTFOUND) {
             *err = r;
             return 0;
@@ -151,11 +149,11 @@ static atd_cand *cand_push(atd_ctx *c, atd_cand **arr, size_t *n, size_t *cap)
 static int resolve_ref(atd_ctx *c, atd_touch *t)
 {
     atd_str adid = t->adid;
-    char key[ATD_KEY_MAX];
-    size_t kl = atd_key_touch_adid(key, c->app_id_str, adid);
+    atd_ekey key;
+    atd_ekey_set(&key, atd_key_touch_adid(key.buf, c->app_id_str, adid));
     uint8_t *list = NULL;
     size_t len = 0;
-    int r = atd_eng_get(c->e, c->txn, key, kl, c->arena, &list, &len);
+    int r = atd_eng_get(c->e, c->txn, &key, c->arena, &list, &len);
     if (r == ATD_ENOTFOUND) return 0;
     if (r < 0) return r;
     atd_touch_iter it;
@@ -271,12 +269,12 @@ int atd_match_retargeting(atd_ctx *c, const atd_device *d, int session, atd_cand
 }
 
 /* Sets flag on the record seq of the list at key (loaded, or given as list/len), writes it. */
-static int flag_in_list(atd_ctx *c, const char *key, size_t klen, uint8_t *list, size_t len,
-                        uint64_t seq, uint8_t flag)
+static int flag_in_list(atd_ctx *c, atd_ekey *key, uint8_t *list, size_t len, uint64_t seq,
+                        uint8_t flag)
 {
     int r;
     if (!list) {
-        r = atd_eng_get(c->e, c->txn, key, klen, c->arena, &list, &len);
+        r = atd_eng_get(c->e, c->txn, key, c->arena, &list, &len);
         if (r == ATD_ENOTFOUND) return 0;
         if (r < 0) return r;
     }
@@ -288,7 +286,7 @@ static int flag_in_list(atd_ctx *c, const char *key, size_t klen, uint8_t *list,
     int64_t newest = 0;
     while (atd_touch_iter_next(&it) == 1)
         if (it.ts > newest) newest = it.ts;
-    return atd_eng_put(c->e, c->txn, key, klen, list, len, atd_touch_list_expiry(newest));
+    return atd_eng_put(c->e, c->txn, key, list, len, atd_touch_list_expiry(newest));
 }
 
 int atd_match_flag_touch(atd_ctx *c, const atd_touch *t, uint8_t flag)
@@ -296,12 +294,11 @@ int atd_match_flag_touch(atd_ctx *c, const atd_touch *t, uint8_t flag)
     int r;
     if (t->adid.p) {
         if (c->adid_loaded && c->adid.p && atd_str_eq(t->adid, c->adid)) {
-            r = flag_in_list(c, c->adid_key, c->adid_klen, c->adid_list, c->adid_len, t->seq,
-                             flag);
+            r = flag_in_list(c, &c->adid_key, c->adid_list, c->adid_len, t->seq, flag);
         } else {
-            char key[ATD_KEY_MAX];
-            size_t kl = atd_key_touch_adid(key, c->app_id_str, t->adid);
-            r = flag_in_list(c, key, kl, NULL, 0, t->seq, flag);
+            atd_ekey key;
+            atd_ekey_set(&key, atd_key_touch_adid(key.buf, c->app_id_str, t->adid));
+            r = flag_in_list(c, &key, NULL, 0, t->seq, flag);
         }
         if (r < 0) return r;
     }
@@ -310,11 +307,11 @@ int atd_match_flag_touch(atd_ctx *c, const atd_touch *t, uint8_t flag)
     if (!t->adid.p && t->has_ip && t->fp.os && !(t->flags & ATD_TF_RETARGETING)) {
         if (c->ip_loaded && c->has_ip && c->ip.family == t->ip.family &&
             memcmp(c->ip.addr, t->ip.addr, t->ip.family == 4 ? 4 : 16) == 0) {
-            r = flag_in_list(c, c->ip_key, c->ip_klen, c->ip_list, c->ip_len, t->seq, flag);
+            r = flag_in_list(c, &c->ip_key, c->ip_list, c->ip_len, t->seq, flag);
         } else {
-            char key[ATD_KEY_MAX];
-            size_t kl = atd_key_touch_ip(key, c->app_id_str, &t->ip);
-            r = flag_in_list(c, key, kl, NULL, 0, t->seq, flag);
+            atd_ekey key;
+            atd_ekey_set(&key, atd_key_touch_ip(key.buf, c->app_id_str, &t->ip));
+            r = flag_in_list(c, &key, NULL, 0, t->seq, flag);
         }
         if (r < 0) return r;
     }

@@ -6,40 +6,20 @@
 
 #include "attribution/codec.h"
 
-/* Writers over a local pointer: the compiler then keeps it in a register instead of reloading
- * the buffer's fields after every copy (a copy could alias them). */
-static inline uint8_t *w_varint(uint8_t *w, uint64_t v)
-{
-    while (v >= 0x80) {
-        *w++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *w++ = (uint8_t)v;
-    return w;
-}
-
-static inline uint8_t *w_strv(uint8_t *w, atd_str s)
-{
-    if (!s.p) {
-        *w++ = 0;
-        return w;
-    }
-    w = w_varint(w, (uint64_t)s.n + 1);
-    memcpy(w, s.p, s.n);
-    return w + s.n;
-}
+#define w_varint atd_w_varint
+#define w_strv atd_w_strv
 
 void atd_touch_encode(const atd_touch *t, atd_buf *b)
 {
-    const atd_str *strs[] = {&t->media_source, &t->fp.version, &t->fp.model, &t->adid,
-                             &t->campaign,     &t->campaign_id, &t->adset,   &t->ad,
-                             &t->site_id,      &t->channel,     &t->click_id, &t->deep_link_value};
-    size_t bound = 3 + 10 * 3 + 2 + 17 + 10; /* prefix hole, varints, bytes, ip, slack */
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) bound += strs[i]->n + 10;
+    /* prefix, varints, bytes, ip, slack; 10 per string for its length */
+    size_t bound = 3 + 10 * 3 + 2 + 17 + 10 + 12 * 10 + t->media_source.n + t->fp.version.n +
+                   t->fp.model.n + t->adid.n + t->campaign.n + t->campaign_id.n + t->adset.n +
+                   t->ad.n + t->site_id.n + t->channel.n + t->click_id.n + t->deep_link_value.n;
     atd_buf_reserve(b, bound);
-    /* encode the body after a 3-byte hole, then move it to fit the real length prefix */
+    /* encode the body after a 1-byte hole (records are mostly under 128 bytes), then move it
+     * when the real length prefix is longer */
     size_t start = b->n;
-    uint8_t *body = (uint8_t *)b->p + start + 3, *w = body;
+    uint8_t *body = (uint8_t *)b->p + start + 1, *w = body;
     w = w_varint(w, (uint64_t)t->ts);
     w = w_varint(w, t->seq);
     *w++ = t->type;
@@ -54,8 +34,7 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
     if (t->has_ip) {
         size_t an = t->ip.family == 4 ? 4 : 16;
         *w++ = t->ip.family;
-        memcpy(w, t->ip.addr, an);
-        w += an;
+        w = atd_w_bytes(w, t->ip.addr, an);
     } else {
         *w++ = 0;
     }
@@ -69,11 +48,17 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
     w = w_strv(w, t->click_id);
     w = w_strv(w, t->deep_link_value);
     size_t len = (size_t)(w - body);
+    if (len < 0x80) {
+        b->p[start] = (char)len;
+        b->n = start + 1 + len;
+        return;
+    }
     uint8_t pre[10];
     size_t pn = (size_t)(w_varint(pre, len) - pre);
-    b->n = start + 3 + len;
-    if (pn > 3) atd_buf_reserve(b, pn - 3); /* a record over 2 MiB: make room */
-    if (pn != 3) memmove(b->p + start + pn, b->p + start + 3, len);
+    b->n = start + 1 + len;
+    if (pn > 3) atd_buf_reserve(b, pn - 1); /* a record over 2 MiB: make room (the bound
+                                                had 2 bytes to spare) */
+    memmove(b->p + start + pn, b->p + start + 1, len);
     memcpy(b->p + start, pre, pn);
     b->n = start + pn + len;
 }
@@ -302,10 +287,9 @@ static size_t make_key(char *buf, char kind, atd_str app, const void *id, size_t
         size_t k = 0;
         buf[k++] = kind;
         k += put_len(buf + k, idn);
-        memcpy(buf + k, id, idn);
-        k += idn;
-        memcpy(buf + k, app.p, app.n);
-        return k + app.n;
+        uint8_t *w = atd_w_bytes((uint8_t *)buf + k, id, idn);
+        w = atd_w_bytes(w, app.p, app.n);
+        return (size_t)((char *)w - buf);
     }
     /* too long for a kv key: the kind in lower case, then a digest of both */
     size_t n = 10 + app.n + idn;
@@ -320,6 +304,45 @@ static size_t make_key(char *buf, char kind, atd_str app, const void *id, size_t
     return 1 + SHA256_DIGEST_LENGTH;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 8 lower-case hex digits (a little-endian word of their bytes) into 4 bytes, all at once:
+ * returns 0, or -1 when a byte is not one (the table loop below is the specification). */
+static inline int hex8(uint64_t x, uint8_t *out)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    /* bytes below 0x80 only; then b >= lo shows in (b + 0x80 - lo)'s high bit, b > hi in
+     * (b + 0x7f - hi)'s, without carries between bytes */
+    uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x7f - '9'));
+    uint64_t alpha = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x7f - 'f'));
+    if ((x & high) || ((digit | alpha) & high) != high) return -1;
+    /* a digit's value is its low nibble, a letter's its low nibble + 9 (bit 6 tells) */
+    uint64_t v = (x & ones * 0x0f) + ((x >> 6) & ones) * 9;
+    /* byte 2i = digit 2i << 4 | digit 2i+1, then the even bytes packed */
+    uint64_t t = ((v << 4) | (v >> 8)) & 0x00ff00ff00ff00ffULL;
+    t = (t | (t >> 8)) & 0x0000ffff0000ffffULL;
+    t = (t | (t >> 16)) & 0xffffffffULL;
+    uint32_t r = (uint32_t)t;
+    memcpy(out, &r, 4);
+    return 0;
+}
+
+/* The 16 bytes of a 36-byte UUID text with its dashes checked: 0, or -1. */
+static int uuid_bytes(const char *s, uint8_t raw[16])
+{
+    uint64_t w0, w3;
+    uint32_t a, b;
+    memcpy(&w0, s, 8);
+    memcpy(&w3, s + 28, 8);
+    int bad = hex8(w0, raw) | hex8(w3, raw + 12);
+    memcpy(&a, s + 9, 4);
+    memcpy(&b, s + 14, 4);
+    bad |= hex8(a | (uint64_t)b << 32, raw + 4);
+    memcpy(&a, s + 19, 4);
+    memcpy(&b, s + 24, 4);
+    bad |= hex8(a | (uint64_t)b << 32, raw + 8);
+    return bad;
+}
+#else
 /* hex digit value + 1 (lower case only: the normal form), 0 for other bytes */
 static const uint8_t hex_value1[256] = {
     ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
@@ -327,23 +350,29 @@ static const uint8_t hex_value1[256] = {
     ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
 
+static int uuid_bytes(const char *s, uint8_t raw[16])
+{
+    /* offsets of the 16 digit pairs */
+    static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+    int bad = 0;
+    for (size_t i = 0; i < 16; i++) {
+        int h = hex_value1[(uint8_t)s[at[i]]] - 1;
+        int l = hex_value1[(uint8_t)s[at[i] + 1]] - 1;
+        bad |= h | l; /* negative once any digit is not one */
+        raw[i] = (uint8_t)((unsigned)h << 4 | (unsigned)l);
+    }
+    return bad < 0 ? -1 : 0;
+}
+#endif
+
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
 {
     /* a lower-case UUID (GAID/IDFA in normal form) is kept as its 16 bytes; most events carry
-     * one, so the digits are read with one table load each and checked once at the end */
+     * one, so its digits are decoded 8 at a time and checked once at the end */
     if (adid.n == 36 && adid.p[8] == '-' && adid.p[13] == '-' && adid.p[18] == '-' &&
         adid.p[23] == '-') {
-        /* offsets of the 16 digit pairs */
-        static const uint8_t at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
         uint8_t raw[16];
-        int bad = 0;
-        for (size_t i = 0; i < 16; i++) {
-            int h = hex_value1[(uint8_t)adid.p[at[i]]] - 1;
-            int l = hex_value1[(uint8_t)adid.p[at[i] + 1]] - 1;
-            bad |= h | l; /* negative once any digit is not one */
-            raw[i] = (uint8_t)((unsigned)h << 4 | (unsigned)l);
-        }
-        if (bad >= 0) return make_key(buf, 'U', app, raw, 16);
+        if (uuid_bytes(adid.p, raw) == 0) return make_key(buf, 'U', app, raw, 16);
     }
     return make_key(buf, 'A', app, adid.p, adid.n);
 }
