@@ -48,6 +48,29 @@ static void *huge_alloc(size_t n)
     return p;
 }
 
+/* The table: zeroed memory straight from the kernel (a fresh anonymous mapping is zero, so
+ * the table is not written once more with a memset before use), aligned to 2 MiB for huge
+ * pages. Freed with table_free and its size in bytes. */
+static void *table_alloc(size_t n)
+{
+    size_t len = n + HUGE_ALIGN;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) abort();
+    char *p = (char *)(((uintptr_t)m + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+    size_t head = (size_t)(p - m), tail = len - head - n;
+    if (head) munmap(m, head);
+    if (tail) munmap(p + n, tail);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void table_free(void *p, size_t n)
+{
+    if (p) munmap(p, n);
+}
+
 static void *grow_array(void *p, size_t *cap, size_t elem)
 {
     size_t ncap = *cap ? *cap * 2 : 16;
@@ -167,8 +190,7 @@ static void cache_grow(atd_cache *c)
     size_t ncap = c->cap ? c->cap * 2 : 4096;
     cache_ent *old = c->tab;
     size_t ocap = c->cap;
-    c->tab = huge_alloc(ncap * sizeof *c->tab);
-    memset(c->tab, 0, ncap * sizeof *c->tab);
+    c->tab = table_alloc(ncap * sizeof *c->tab);
     c->cap = ncap;
     for (size_t i = 0; i < ocap; i++) {
         if (!old[i].key) continue;
@@ -176,7 +198,7 @@ static void cache_grow(atd_cache *c)
         while (c->tab[j].key) j = (j + 1) & mask;
         c->tab[j] = old[i];
     }
-    free(old);
+    table_free(old, ocap * sizeof *old);
     memset(c->recent, 0, sizeof c->recent);
     c->missed = c->last = NULL;
 }
@@ -192,7 +214,7 @@ atd_cache *atd_cache_new(void)
 void atd_cache_free(atd_cache *c)
 {
     if (!c) return;
-    free(c->tab);
+    table_free(c->tab, c->cap * sizeof *c->tab);
     pool_free(&c->mem);
     free(c->gave);
     free(c);
@@ -267,9 +289,10 @@ static void block_fill(cache_ent *ent, uint8_t *b, size_t bsize, uint64_t h, con
 
 /* The entry of key, or (*fresh = 1) the free slot where it goes: the caller then fills it
  * (block_fill) before any other call. */
-static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_t h, int *fresh)
+static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_t h, int *fresh,
+                             int recent)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4 && recent; i++) {
         cache_ent *r = c->recent[i];
         if (r && r->hash == h && r->key->klen == klen && memcmp(r->key->bytes, key, klen) == 0) {
             *fresh = 0;
@@ -307,7 +330,8 @@ int atd_cache_get_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h,
                          size_t *vlen)
 {
     int fresh;
-    cache_ent *ent = cache_slot(c, key, klen, h, &fresh);
+    /* a get seldom repeats a key of the last few calls (a put after a get does) */
+    cache_ent *ent = cache_slot(c, key, klen, h, &fresh, 0);
     if (fresh) {
         c->missed = ent;
         c->missed_hash = h;
@@ -336,6 +360,20 @@ uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen)
     ent->vlen = (uint32_t)vlen;
     c->last = ent;
     return ent->val;
+}
+
+int atd_cache_fill_put(atd_cache *c, const void *val, size_t vlen, int64_t expire_at)
+{
+    cache_ent *ent = c->missed;
+    c->missed = NULL;
+    if (!ent) return -1;
+    cache_add(c, ent, c->missed_hash, c->missed_key, c->missed_klen, vlen);
+    memcpy(ent->val, val, vlen);
+    ent->vlen = (uint32_t)vlen;
+    ent->key->expire_at = expire_at;
+    ent->key->dirty = 1;
+    c->last = ent;
+    return 0;
 }
 
 /* Moves ent's key to a new block with room for want value bytes and copies keep bytes of the
@@ -382,7 +420,7 @@ void atd_cache_put_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h
                           const void *val, size_t vlen, int64_t expire_at)
 {
     int fresh;
-    cache_ent *ent = cache_slot(c, key, klen, h, &fresh);
+    cache_ent *ent = cache_slot(c, key, klen, h, &fresh, 1);
     if (fresh) {
         cache_add(c, ent, h, key, klen, vlen);
         memcpy(ent->val, val, vlen);

@@ -29,6 +29,9 @@ uint64_t atd_cache_hash(const char *key, size_t klen);
 int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen);
 /* After a MISS: records the kv's value (val NULL: absent) and returns the cached copy. */
 uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen);
+/* After a MISS, instead of atd_cache_fill: adds the key with the value val (dirty, as
+ * atd_cache_put would). Returns 0, or -1 (nothing done) when there was no MISS to fill. */
+int atd_cache_fill_put(atd_cache *c, const void *val, size_t vlen, int64_t expire_at);
 /* Sets key's value (dirty: written at the flush). val may be the cached copy itself (changed
  * in place). */
 void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, size_t vlen,

@@ -28,13 +28,43 @@ static uint64_t key_hash(atd_ekey *k)
     return k->hash;
 }
 
-int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, uint8_t **val,
-                size_t *vlen)
+static int found_one(void *ud, const void *key, size_t klen, const void *val, size_t vlen)
 {
+    (void)key, (void)klen, (void)val, (void)vlen;
+    *(int *)ud = 1;
+    return 1; /* one is enough */
+}
+
+/* Whether the kv may hold a key the engine looks up (every one starts with a byte of
+ * ATD_KEY_KINDS): 1 when it does or when that cannot be told, 0 when it holds none. */
+static int kv_has_engine_keys(atd_kv_txn *txn)
+{
+    if (!txn->kv->ops->scan) return 1;
+    for (const char *kind = ATD_KEY_KINDS; *kind; kind++) {
+        int found = 0;
+        if (txn->kv->ops->scan(txn, kind, 1, found_one, &found) < 0 || found) return 1;
+    }
+    return 0;
+}
+
+/* hold: a key that is not found is left "missed" in the cache (e->held), for
+ * atd_eng_put_held to add with its first value at once */
+static int eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, uint8_t **val,
+                   size_t *vlen, int hold)
+{
+    e->held = 0;
     if (e->cache) {
         int h = atd_cache_get_hashed(e->cache, k->p, k->n, key_hash(k), val, vlen);
         if (h == ATD_CACHE_HIT) return 0;
         if (h == ATD_CACHE_ABSENT) return ATD_ENOTFOUND;
+        /* a batch writes only to the cache until its flush: a kv without engine keys when
+         * the batch began has none for the whole batch (a replay's fresh store) */
+        if (!e->kv_keyless) e->kv_keyless = kv_has_engine_keys(txn) ? -1 : 1;
+        if (e->kv_keyless > 0) {
+            if (hold) e->held = 1;
+            else atd_cache_fill(e->cache, NULL, 0);
+            return ATD_ENOTFOUND;
+        }
     }
     atd_kv_val v;
     e->n.kv_gets++;
@@ -42,7 +72,10 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, u
     if (r == 0 && v.n > UINT32_MAX / 2) r = ATD_ETOOBIG;
     if (r < 0) {
         /* not found: the cache remembers "absent"; an error: the caller aborts anyway */
-        if (e->cache) atd_cache_fill(e->cache, NULL, 0);
+        if (e->cache) {
+            if (hold && r == ATD_ENOTFOUND) e->held = 1;
+            else atd_cache_fill(e->cache, NULL, 0);
+        }
         return r;
     }
     uint8_t *copy;
@@ -55,6 +88,28 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, u
     *val = copy;
     *vlen = v.n;
     return 0;
+}
+
+int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, uint8_t **val,
+                size_t *vlen)
+{
+    return eng_get(e, txn, k, arena, val, vlen, 0);
+}
+
+int atd_eng_get_hold(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena,
+                     uint8_t **val, size_t *vlen)
+{
+    return eng_get(e, txn, k, arena, val, vlen, 1);
+}
+
+int atd_eng_put_held(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const void *val, size_t vlen,
+                     int64_t expire_at)
+{
+    if (!e->held || !e->cache || vlen > UINT32_MAX / 2)
+        return atd_eng_put(e, txn, k, val, vlen, expire_at);
+    e->held = 0;
+    if (atd_cache_fill_put(e->cache, val, vlen, e->no_expiry ? 0 : expire_at) == 0) return 0;
+    return atd_eng_put(e, txn, k, val, vlen, expire_at);
 }
 
 int atd_eng_put(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const void *val, size_t vlen,
@@ -86,6 +141,7 @@ void atd_engine_batch_begin(atd_engine *e)
 {
     if (!e->cache) e->cache = atd_cache_new();
     atd_cache_clear(e->cache);
+    e->kv_keyless = 0;
 }
 
 int atd_engine_put_sorted(atd_kv_txn *txn, const atd_engine_kv_item *items, size_t n)
@@ -250,12 +306,17 @@ int atd_engine_batch_flush_sorted(atd_engine *e,
                                   int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
                                   void *ctx)
 {
+    e->kv_keyless = 0; /* the batch ends: its keys go to the kv */
     if (!e->cache) return fn(ctx, NULL, 0);
     counted c = {e, fn, ctx};
     return atd_cache_take_sorted(e->cache, count_puts, &c);
 }
 
-void atd_engine_set_kv(atd_engine *e, atd_kv *kv) { e->kv = kv; }
+void atd_engine_set_kv(atd_engine *e, atd_kv *kv)
+{
+    e->kv = kv;
+    e->kv_keyless = 0;
+}
 
 size_t atd_engine_batch_bytes(const atd_engine *e)
 {
@@ -265,6 +326,7 @@ size_t atd_engine_batch_bytes(const atd_engine *e)
 void atd_engine_batch_discard(atd_engine *e)
 {
     if (e->cache) atd_cache_clear(e->cache);
+    e->kv_keyless = 0;
 }
 
 /* --- the engine object ------------------------------------------------------------------- */

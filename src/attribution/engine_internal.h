@@ -23,6 +23,10 @@ struct atd_engine {
     int no_expiry;    /* lists are put without expire_at */
     const atd_prefetch *hint; /* the current event's prefetch (atd_engine_use_prefetch) */
     atd_fp_memo fp_memo;      /* user agents' fingerprints */
+    int held;       /* the last atd_eng_get_hold left its key missed in the cache */
+    int kv_keyless; /* in a batch: 0 not known yet, 1 the kv held no key the engine looks up
+                       when the batch began (a replay's fresh store: every miss of the cache
+                       is then "absent" without asking the kv), -1 it held some */
 };
 
 /* A kv key of the engine, with its hash for the batch cache once made (the prefetch makes
@@ -51,6 +55,14 @@ int atd_eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena, u
                 size_t *vlen);
 int atd_eng_put(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const void *val, size_t vlen,
                 int64_t expire_at);
+/* atd_eng_get for a key whose value is written right after when it does not exist (a new
+ * touch list): then it returns ATD_ENOTFOUND and the caller's next call must be
+ * atd_eng_put_held for k, with no other access in between; the cache adds the key with that
+ * value at once instead of remembering "absent" first and replacing it. */
+int atd_eng_get_hold(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena,
+                     uint8_t **val, size_t *vlen);
+int atd_eng_put_held(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, const void *val, size_t vlen,
+                     int64_t expire_at);
 
 /* The keys of the current event's device, advertising id and ip (src: the event's ip text
  * that ip was parsed from), and its parsed ip (0, or -1 when it has none): from the prefetch

@@ -3,8 +3,6 @@
  * `.` in every regex engine) does not cross a newline. Linear time on any input. */
 #include "attribution/fingerprint.h"
 
-#include "attribution/batch_cache.h"
-
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
@@ -208,26 +206,52 @@ int atd_fp_of_event(const atd_event *ev, atd_arena *arena, atd_fp *out)
     return atd_fp_from_ua(ev->user_agent, arena, out);
 }
 
+/* A hash of a user agent for the memo's set: a multiply per word (the memo compares the
+ * bytes anyway, so a weaker hash than the batch cache's costs at most a miss). */
+static uint64_t ua_hash(const char *p, size_t n)
+{
+    uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL, w = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    }
+    if (i < n) {
+        if (n >= 8) {
+            memcpy(&w, p + n - 8, 8); /* the tail, overlapping the last whole word */
+        } else {
+            w = 0;
+            for (size_t j = 0; j < n; j++) w |= (uint64_t)(uint8_t)p[j] << (8 * j);
+        }
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    }
+    return h ^ (h >> 29);
+}
+
 int atd_fp_from_ua_memo(atd_fp_memo *m, atd_str ua, atd_arena *arena, atd_fp *out)
 {
     if (!ua.p || ua.n == 0 || ua.n > ATD_FP_MEMO_UA) return atd_fp_from_ua(ua, arena, out);
-    uint64_t h = atd_cache_hash(ua.p, ua.n);
-    atd_fp_memo_ent *e = &m->ent[h & (ATD_FP_MEMO_SIZE - 1)];
-    if (e->ua_n == ua.n && e->hash == h && memcmp(e->ua, ua.p, ua.n) == 0) {
-        if (e->os == ATD_OS_NONE) {
-            memset(out, 0, sizeof *out);
-            return 0;
+    uint64_t h = ua_hash(ua.p, ua.n);
+    size_t set = (size_t)(h >> 40) & (ATD_FP_MEMO_SETS - 1); /* high bits: all words reach them */
+    for (int way = 0; way < 2; way++) {
+        atd_fp_memo_ent *e = &m->ent[set][way];
+        if (e->ua_n == ua.n && e->hash == h && memcmp(e->ua, ua.p, ua.n) == 0) {
+            m->recent[set] = (uint8_t)way;
+            if (e->os == ATD_OS_NONE) {
+                memset(out, 0, sizeof *out);
+                return 0;
+            }
+            out->os = e->os;
+            out->version = (atd_str){e->version, e->vn};
+            out->model = (atd_str){e->model, e->mn};
+            return 1;
         }
-        out->os = e->os;
-        out->version = (atd_str){e->version, e->vn};
-        out->model = (atd_str){e->model, e->mn};
-        return 1;
     }
     int r = atd_fp_from_ua(ua, arena, out);
-    if (out->version.n > sizeof e->version || out->model.n > sizeof e->model) {
-        e->ua_n = 0; /* too long to keep: the entry is left empty */
-        return r;
-    }
+    int way = !m->recent[set]; /* the one used less recently goes */
+    atd_fp_memo_ent *e = &m->ent[set][way];
+    if (out->version.n > sizeof e->version || out->model.n > sizeof e->model) return r;
+    m->recent[set] = (uint8_t)way;
     e->hash = h;
     e->ua_n = (uint16_t)ua.n;
     memcpy(e->ua, ua.p, ua.n);

@@ -32,10 +32,11 @@ int atd_fp_of_event(const atd_event *ev, atd_arena *arena, atd_fp *out);
 
 /* A memo of recent user agents' fingerprints: user agents repeat (a few browser builds per
  * device model), and the rules above cost hundreds of instructions per user agent, a lookup
- * here (hash and compare) a fraction of it. Direct-mapped; an entry is exactly the bytes of
- * a user agent and what atd_fp_from_ua made of them, so it never changes a fingerprint. */
-#define ATD_FP_MEMO_SIZE 64  /* entries, a power of two */
-#define ATD_FP_MEMO_UA 240   /* longer user agents are not memoized */
+ * here (hash and compare) a fraction of it. Two-way set-associative (two user agents that
+ * meet in one set do not evict each other); an entry is exactly the bytes of a user agent and
+ * what atd_fp_from_ua made of them, so it never changes a fingerprint. */
+#define ATD_FP_MEMO_SETS 64 /* a power of two */
+#define ATD_FP_MEMO_UA 240  /* longer user agents are not memoized */
 typedef struct atd_fp_memo_ent {
     uint64_t hash;
     uint16_t ua_n; /* 0: empty */
@@ -44,7 +45,8 @@ typedef struct atd_fp_memo_ent {
     char ua[ATD_FP_MEMO_UA];
 } atd_fp_memo_ent;
 typedef struct atd_fp_memo {
-    atd_fp_memo_ent ent[ATD_FP_MEMO_SIZE];
+    atd_fp_memo_ent ent[ATD_FP_MEMO_SETS][2];
+    uint8_t recent[ATD_FP_MEMO_SETS]; /* the way used last in each set */
 } atd_fp_memo;
 
 /* atd_fp_from_ua through the memo m (zero-initialized by the caller). Strings of *out live in

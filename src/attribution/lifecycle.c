@@ -25,11 +25,11 @@ static int append_touch(atd_engine *e, atd_kv_txn *txn, atd_ekey *key, int64_t n
 {
     uint8_t *old = NULL;
     size_t oldn = 0;
-    int r = atd_eng_get(e, txn, key, arena, &old, &oldn);
+    int r = atd_eng_get_hold(e, txn, key, arena, &old, &oldn);
     if (r < 0 && r != ATD_ENOTFOUND) return r;
     /* a new list is the record alone, its newest ts the touch's: what a rebuild would make */
     if (r == ATD_ENOTFOUND)
-        return atd_eng_put(e, txn, key, e->rbuf.p, e->rbuf.n, atd_touch_list_expiry(now));
+        return atd_eng_put_held(e, txn, key, e->rbuf.p, e->rbuf.n, atd_touch_list_expiry(now));
     int64_t max_ts;
     if (r == 0) {
         /* the usual case, a short list: the record goes after the old bytes */
@@ -176,10 +176,17 @@ static int on_new_install(atd_ctx *c, atd_device *d, atd_result *out)
     c->e->n.installs++;
     if (win < 0) c->e->n.organic_installs++;
     if (out->fraud_reason) c->e->n.fraud_records++;
-    memset(d, 0, sizeof *d);
+    /* a new record: field by field, not a memset of the 1.5 KiB struct (the activity arrays
+     * are read only up to n_act, a touch only when its flag says so) */
+    d->has_window = 0;
+    d->window_start = 0;
+    d->act_gap = 0;
+    d->n_act = 0;
+    d->act_merged = 0;
     d->install_ts = c->t;
     d->status = out->status;
     if (win >= 0) d->acq = out->attribution;
+    else memset(&d->acq, 0, sizeof d->acq);
     atd_device_activity_add(d, c->t, c->app->inactivity_period_ms);
     return 0;
 }

@@ -122,6 +122,7 @@ int atd_touch_list_set_flag(void *list, size_t n, uint64_t seq, uint8_t flag);
  * bytes, kind 'U'); keys that would pass
  * ATD_KEY_LONG bytes (LMDB keys are limited to 511) are a kind byte and the SHA-256 of app and
  * id instead. buf needs ATD_KEY_MAX bytes; they return the length. */
+#define ATD_KEY_KINDS "ADIUadiu" /* the first bytes of every such key */
 #define ATD_KEY_LONG 400
 #define ATD_KEY_MAX 512
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid);
