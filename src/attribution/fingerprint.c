@@ -225,14 +225,17 @@ static uint64_t ua_hash(const char *p, size_t n)
         }
         h = (h ^ w) * 0xff51afd7ed558ccdULL;
     }
-    return h ^ (h >> 29);
+    /* a multiply only carries low bits upwards: fold the high half down and multiply once
+     * more, so that the top bits (the set) depend on every byte */
+    h ^= h >> 32;
+    return h * 0x9e3779b97f4a7c15ULL;
 }
 
 int atd_fp_from_ua_memo(atd_fp_memo *m, atd_str ua, atd_arena *arena, atd_fp *out)
 {
     if (!ua.p || ua.n == 0 || ua.n > ATD_FP_MEMO_UA) return atd_fp_from_ua(ua, arena, out);
     uint64_t h = ua_hash(ua.p, ua.n);
-    size_t set = (size_t)(h >> 40) & (ATD_FP_MEMO_SETS - 1); /* high bits: all words reach them */
+    size_t set = (size_t)(h >> 32) & (ATD_FP_MEMO_SETS - 1);
     for (int way = 0; way < 2; way++) {
         atd_fp_memo_ent *e = &m->ent[set][way];
         if (e->ua_n == ua.n && e->hash == h && memcmp(e->ua, ua.p, ua.n) == 0) {
