@@ -3,6 +3,7 @@
 #define ATTRIBD_HTTP_INTERNAL_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -134,6 +135,10 @@ void atd__http_send_error(h2o_req_t *req, int status, const char *msg, const cha
                           long line);
 void atd__http_send_empty(h2o_req_t *req, int status, const char *reason);
 const char *atd__http_reason(int status);
+/* Writes what h2o's sprintf of an answer's head would (answer_head.c): the va_list holds
+ * (int status, const char *reason, const char *date, const char *connection[, size_t length])
+ * for with_length 0 [1]. Returns the length written, a NUL after it. */
+int atd__answer_head(char *s, int with_length, va_list ap);
 
 /* --- request helpers (src/http/request.c) ------------------------------------------------- */
 /* The value of a request header (name in lower case), or {NULL,0}. */
