@@ -29,6 +29,17 @@ run small --cache-mb 1
 run events --batch 777
 run one --batch 1
 
+# without --state: a temporary store, whose last batch is not written; the same results, one
+# batch or many (the batches ended by the budget are written: later events read them back)
+for v in nostate nostate-small; do
+  extra=""; [ $v = nostate-small ] && extra="--cache-mb 1"
+  "$BIN" replay --config "$T/app.yaml" --input "$T/in.ndjson" --output "$T/out-$v.ndjson" \
+    $extra 2>"$T/err-$v"
+  rc=$?
+  [ $rc -eq 0 ] && ok "$v exits 0" || bad "$v exits $rc: $(tail -3 "$T/err-$v")"
+  cmp -s "$T/out-default.ndjson" "$T/out-$v.ndjson" && ok "$v = default" || bad "$v differs from default"
+done
+
 n=$(wc -l <"$T/out-default.ndjson")
 [ "$n" -gt 3000 ] && ok "default gave $n results" || bad "default gave only $n results"
 for v in small events one; do
