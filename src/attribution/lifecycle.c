@@ -89,14 +89,7 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
     if (by_ip) {
         e->rbuf.n = 0;
         if (t.adid.p) { /* stored in full above: a reference */
-            atd_touch ref;
-            memset(&ref, 0, sizeof ref);
-            ref.ts = t.ts;
-            ref.seq = t.seq;
-            ref.type = t.type;
-            ref.flags = ATD_TF_REF;
-            ref.adid = t.adid;
-            atd_touch_encode(&ref, &e->rbuf);
+            atd_touch_encode_ref(t.ts, t.seq, t.type, t.adid, &e->rbuf);
         } else {
             atd_touch_encode(&t, &e->rbuf);
         }

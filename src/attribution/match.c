@@ -150,7 +150,14 @@ static int resolve_ref(atd_ctx *c, atd_touch *t)
 {
     atd_str adid = t->adid;
     atd_ekey key;
-    atd_ekey_set(&key, atd_key_touch_adid(key.buf, c->app_id_str, adid));
+    if (t->adid_uuid) { /* a short reference: the UUID's bytes make the key; the text is kept */
+        atd_ekey_set(&key, atd_key_touch_uuid(key.buf, c->app_id_str, (const uint8_t *)adid.p));
+        char *text = atd_arena_alloc(c->arena, 36);
+        atd_touch_uuid_text((const uint8_t *)adid.p, text);
+        adid = (atd_str){text, 36};
+    } else {
+        atd_ekey_set(&key, atd_key_touch_adid(key.buf, c->app_id_str, adid));
+    }
     uint8_t *list = NULL;
     size_t len = 0;
     int r = atd_eng_get(c->e, c->txn, &key, c->arena, &list, &len);

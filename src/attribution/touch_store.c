@@ -63,6 +63,37 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
     b->n = start + pn + len;
 }
 
+static int uuid_form(atd_str adid, uint8_t raw[16]);
+
+void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid, atd_buf *b)
+{
+    atd_buf_reserve(b, 1 + 10 + 10 + 2 + 1 + 10 + adid.n);
+    uint8_t *start = (uint8_t *)b->p + b->n, *w = start + 1;
+    w = w_varint(w, (uint64_t)ts);
+    w = w_varint(w, seq);
+    *w++ = type;
+    *w++ = ATD_TF_REF | ATD_TF_SHORT;
+    if (uuid_form(adid, w + 1) == 0) {
+        *w = 16;
+        w += 17;
+    } else {
+        *w++ = 0;
+        w = w_strv(w, adid);
+    }
+    size_t len = (size_t)(w - start - 1);
+    if (len < 0x80) {
+        *start = (uint8_t)len;
+        b->n += 1 + len;
+        return;
+    }
+    /* an advertising id of 100+ bytes: the length prefix takes more than one byte */
+    uint8_t pre[10];
+    size_t pn = (size_t)(w_varint(pre, len) - pre);
+    memmove(start + pn, start + 1, len);
+    memcpy(start, pre, pn);
+    b->n += pn + len;
+}
+
 int atd_touch_iter_next(atd_touch_iter *it)
 {
     if (it->p >= it->end) return 0;
@@ -78,7 +109,7 @@ int atd_touch_iter_next(atd_touch_iter *it)
     it->type = atd_get_byte(&r);
     it->flags_at = r.p;
     it->flags = atd_get_byte(&r);
-    it->media_source = atd_get_strv(&r);
+    it->media_source = (it->flags & ATD_TF_SHORT) ? ATD_STR_NULL : atd_get_strv(&r);
     return r.bad ? ATD_ECORRUPT : 1;
 }
 
@@ -90,6 +121,18 @@ int atd_touch_iter_decode(const atd_touch_iter *it, atd_touch *t)
     t->seq = it->seq;
     t->type = it->type;
     t->flags = it->flags;
+    if (it->flags & ATD_TF_SHORT) { /* a short reference: the advertising id alone */
+        uint8_t form = atd_get_byte(&r);
+        if (form == 16) {
+            const uint8_t *raw = atd_get_bytes(&r, 16);
+            t->adid = raw ? (atd_str){(const char *)raw, 16} : ATD_STR_NULL;
+            t->adid_uuid = 1;
+        } else {
+            if (form != 0) r.bad = 1;
+            t->adid = atd_get_strv(&r);
+        }
+        return r.bad || !t->adid.p || r.p != r.end ? ATD_ECORRUPT : 0;
+    }
     t->media_source = atd_get_strv(&r);
     t->lookback_ms = (int64_t)atd_get_varint(&r);
     t->fp.os = atd_get_byte(&r);
@@ -365,16 +408,37 @@ static int uuid_bytes(const char *s, uint8_t raw[16])
 }
 #endif
 
+/* 0 and its 16 bytes when adid is a lower-case UUID (GAID/IDFA in normal form), else -1. Most
+ * events carry one, so its digits are decoded 8 at a time and checked once at the end. */
+static int uuid_form(atd_str adid, uint8_t raw[16])
+{
+    if (adid.n == 36 && adid.p[8] == '-' && adid.p[13] == '-' && adid.p[18] == '-' &&
+        adid.p[23] == '-')
+        return uuid_bytes(adid.p, raw);
+    return -1;
+}
+
+void atd_touch_uuid_text(const uint8_t raw[16], char out[36])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[k++] = '-';
+        out[k++] = hex[raw[i] >> 4];
+        out[k++] = hex[raw[i] & 15];
+    }
+}
+
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
 {
-    /* a lower-case UUID (GAID/IDFA in normal form) is kept as its 16 bytes; most events carry
-     * one, so its digits are decoded 8 at a time and checked once at the end */
-    if (adid.n == 36 && adid.p[8] == '-' && adid.p[13] == '-' && adid.p[18] == '-' &&
-        adid.p[23] == '-') {
-        uint8_t raw[16];
-        if (uuid_bytes(adid.p, raw) == 0) return make_key(buf, 'U', app, raw, 16);
-    }
+    uint8_t raw[16];
+    if (uuid_form(adid, raw) == 0) return make_key(buf, 'U', app, raw, 16);
     return make_key(buf, 'A', app, adid.p, adid.n);
+}
+
+size_t atd_key_touch_uuid(char *buf, atd_str app, const uint8_t raw[16])
+{
+    return make_key(buf, 'U', app, raw, 16);
 }
 
 size_t atd_key_touch_ip(char *buf, atd_str app, const atd_ip *ip)
