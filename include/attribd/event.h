@@ -58,6 +58,12 @@ typedef struct atd_event {
     double revenue; /* finite */
     atd_str currency;
     atd_str event_value; /* the JSON text of the object as given (compact or not), or absent */
+
+    /* Set by atd_event_parse_json when ip is an IPv4 dotted quad: its 4 bytes (as atd_ip's
+     * addr), so that the engine need not parse the text again. 0 elsewhere (decoded events,
+     * events built by hand): then ip is the only truth. Whoever changes ip must clear it. */
+    uint8_t ip4_set;
+    uint8_t ip4[4];
 } atd_event;
 
 const char *atd_event_type_name(atd_event_type t); /* "click", ..., or NULL */

@@ -117,6 +117,11 @@ int atd_json_keyset_find(const atd_json_keyset *ks, const char *key, size_t n);
 int atd_json_scan_fields(atd_json_scanner *sc, const atd_json_keyset *ks, atd_json_val *vals,
                          uint64_t *seen);
 
+/* atd_json_scan_fields has a copy of its code for CPUs with AVX2 (three-operand vector forms,
+ * fewer instructions), chosen once at start. Tests call this to run the other copy too:
+ * on = 0 forces the baseline (SSE2) copy; on = 1 restores the choice by the CPU. */
+void atd_json_scan_fields_use_avx2(int on);
+
 /* The whole of text[0..len) must be exactly one JSON value (surrounding whitespace allowed),
  * within the limits. Returns 0, ATD_EINVAL or ATD_ETOOBIG (with *err filled). */
 int atd_json_validate(const char *text, size_t len, int max_values, int max_depth,

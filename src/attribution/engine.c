@@ -205,8 +205,15 @@ static int ip4_canonical(const char *s, size_t n, atd_ip *out)
     return 0;
 }
 
-static int event_ip_parse(const atd_str ip, atd_ip *out)
+static int event_ip_parse(const atd_event *ev, atd_ip *out)
 {
+    if (ev->ip4_set) { /* the parser already read the dotted quad */
+        memset(out, 0, sizeof *out);
+        out->family = 4;
+        memcpy(out->addr, ev->ip4, 4);
+        return 0;
+    }
+    const atd_str ip = ev->ip;
     return ip4_canonical(ip.p, ip.n, out) == 0 ? 0 : atd_ip_parse(ip.p, ip.n, out);
 }
 
@@ -227,7 +234,7 @@ void atd_engine_prefetch_slots(atd_engine *e, const atd_event *ev, atd_prefetch 
         kl = atd_key_touch_adid(pf->key[pf->n], ev->app_id, ev->advertising_id);
         hint_add(pf, ev->advertising_id.p, kl);
     }
-    if (ev->ip.p && event_ip_parse(ev->ip, &pf->ip) == 0) {
+    if (ev->ip.p && event_ip_parse(ev, &pf->ip) == 0) {
         pf->ip_src = ev->ip.p;
         if (!ev->is_retargeting && ev->type != ATD_EV_SESSION && ev->type != ATD_EV_INAPP) {
             kl = atd_key_touch_ip(pf->key[pf->n], ev->app_id, &pf->ip);
@@ -280,7 +287,7 @@ int atd_eng_event_ip(const atd_engine *e, const atd_event *ev, atd_ip *ip)
         *ip = e->hint->ip;
         return 0;
     }
-    return event_ip_parse(ev->ip, ip);
+    return event_ip_parse(ev, ip);
 }
 
 void atd_engine_prefetch_values(atd_engine *e, const atd_prefetch *pf)

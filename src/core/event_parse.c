@@ -235,6 +235,25 @@ static int lower_is_lat(char *p, size_t n)
     return !other;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES8 0x0101010101010101ull
+/* Whether the 8 bytes of x (in memory order) are all ASCII digits: a byte is one when its
+ * high nibble is 3 and adding 6 keeps it so (no carry crosses a byte: see skip_digits). */
+static inline int digits8(uint64_t x)
+{
+    return ((((x & ONES8 * 0xF0) ^ ONES8 * 0x30) |
+             (((x + ONES8 * 0x06) & ONES8 * 0xF0) ^ ONES8 * 0x30))) == 0;
+}
+/* The number of 8 digit values 0-9 (x: bytes d0..d7, d0 first in memory and most
+ * significant): pairs, quads, then the two halves. */
+static inline uint64_t value8(uint64_t x)
+{
+    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;
+    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFull;
+    return (x * 10000 + (x >> 32)) & 0xFFFFFFFFull;
+}
+#endif
+
 /* ts: a JSON integer token (no fraction, no exponent) in [0, 2^53 - 1]. "-0" is the integer 0:
  * JSON has no separate negative zero integer and every JSON parser reads it as 0. */
 static int parse_ts(ctx *c, int64_t *ts)
@@ -256,19 +275,22 @@ static int parse_ts(ctx *c, int64_t *ts)
     size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (n >= 8) {
-        /* the first 8 digits at once (ms timestamps have 13): check they are all digits (see
-         * skip_digits in json_parse.c), then combine pairs, quads and the two halves */
-        const uint64_t ones = 0x0101010101010101ull;
-        uint64_t x;
-        memcpy(&x, p, 8);
-        if ((((x & ones * 0xF0) ^ ones * 0x30) | (((x + ones * 0x06) & ones * 0xF0) ^ ones * 0x30)) != 0)
-            return reject(c->err, 400, "ts", msg);
-        x -= ones * '0';                                       /* bytes d0..d7, d0 lowest */
-        x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;       /* 16-bit lanes: d0d1 d2d3 ... */
-        x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFull;     /* 32-bit lanes: d0..d3 d4..d7 */
-        x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFull;           /* d0..d7 */
-        v = (int64_t)x;
-        i = 8;
+        /* 8 digits at once (ms timestamps have 13): the first 8, then the last 8 (which
+         * overlap them; the overlap is dropped), each checked to be all digits (see
+         * skip_digits in json_parse.c) and combined by pairs, quads and halves */
+        uint64_t hi, lo;
+        memcpy(&hi, p, 8);
+        memcpy(&lo, p + n - 8, 8);
+        if (!digits8(hi) || !digits8(lo)) return reject(c->err, 400, "ts", msg);
+        lo = value8(lo - ONES8 * '0');
+        if (n > 8) {
+            /* the first n - 8 digits: shifted up, the bytes below them become zero digits */
+            hi = value8((hi - ONES8 * '0') << (8 * (16 - n)));
+            v = (int64_t)(hi * 100000000u + lo);
+        } else {
+            v = (int64_t)lo;
+        }
+        i = n;
     }
 #endif
     for (; i < n; i++) {
@@ -311,9 +333,9 @@ static int parse_app(ctx *c, atd_str path_app, const struct atd_config *cfg, atd
 }
 
 /* Whether p[0..n) is an IPv4 address exactly as atd_ip_format prints it: four parts 0-255,
- * no leading zeros, nothing around. Most events carry one, and then the text is already the
+ * no leading zeros, nothing around (quad: its bytes, meaningful only then). Most events carry one, and then the text is already the
  * canonical form: the general path (ip.h, via inet_pton) cost 10x more. */
-static int is_canonical_ipv4(const char *p, size_t n)
+static int is_canonical_ipv4(const char *p, size_t n, uint8_t quad[4])
 {
     if (n < 7 || n > 15) return 0;
     size_t i = 0;
@@ -331,11 +353,37 @@ static int is_canonical_ipv4(const char *p, size_t n)
                 if (v > 255) return 0;
             }
         }
+        quad[part] = (uint8_t)v;
         if (part == 3) return i == n;
         if (i >= n || p[i] != '.') return 0;
         i++;
         if (i >= n) return 0;
     }
+}
+
+/* is_canonical_ipv4 for a NUL-terminated p (p[n] == 0): the NUL ends the last part, so no
+ * byte needs a bounds check (half the instructions; most events carry an ip). */
+static int is_canonical_ipv4_z(const char *p, size_t n, uint8_t quad[4])
+{
+    if (n < 7 || n > 15) return 0;
+    const unsigned char *u = (const unsigned char *)p;
+    for (int part = 0; part < 4; part++) {
+        unsigned v = (unsigned)*u++ - '0', d;
+        if (v > 9) return 0;
+        if ((d = (unsigned)*u - '0') <= 9) {
+            if (v == 0) return 0; /* a leading zero */
+            v = v * 10 + d;
+            u++;
+            if ((d = (unsigned)*u - '0') <= 9) {
+                v = v * 10 + d;
+                u++;
+                if (v > 255) return 0;
+            }
+        }
+        quad[part] = (uint8_t)v;
+        if (part < 3 && *u++ != '.') return 0;
+    }
+    return u == (const unsigned char *)p + n;
 }
 
 /* ip: any string, trimmed, must be an IPv4 dotted quad or IPv6 literal; stored canonical. */
@@ -348,7 +396,11 @@ static int parse_ip(ctx *c, atd_event *ev)
     /* the text itself when it has no escape: only the canonical form is kept */
     atd_str raw = {c->s + c->val[F_IP].start, c->val[F_IP].end - c->val[F_IP].start};
     if ((c->val[F_IP].escaped || c->copy) && str_copy(c, F_IP, &raw) < 0) return ATD_EINVAL;
-    if (is_canonical_ipv4(raw.p, raw.n)) {
+    uint8_t quad[4];
+    int nul = c->val[F_IP].escaped || c->copy; /* raw is then the kept, NUL-terminated copy */
+    if (nul ? is_canonical_ipv4_z(raw.p, raw.n, quad) : is_canonical_ipv4(raw.p, raw.n, quad)) {
+        memcpy(ev->ip4, quad, 4); /* the engine takes the address from here */
+        ev->ip4_set = 1;
         if (c->copy) { /* already kept, NUL-terminated, in the copy */
             ev->ip = raw;
             return 0;

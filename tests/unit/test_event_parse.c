@@ -5,6 +5,7 @@
 
 #include "attribd/config.h"
 #include "attribd/event.h"
+#include "attribd/ip.h"
 #include "harness.h"
 
 static atd_config cfg;
@@ -191,6 +192,40 @@ static void test_ts(void)
     CHECK_EQ_INT(ev.ts, 0);
 }
 
+/* ts of every length 1..17, with a non-digit at each place: the 8-digit steps must agree
+ * with the plain reading (value, range, refusals). */
+static void test_ts_lengths(void)
+{
+    for (int len = 1; len <= 17; len++) {
+        char digits[32], j[256];
+        for (int k = 0; k < len; k++) digits[k] = (char)('1' + (k * 7 + len) % 9);
+        digits[len] = 0;
+        snprintf(j, sizeof j, "{" INSTALL ",\"ts\":%s}", digits);
+        long long want = strtoll(digits, NULL, 10);
+        if (len <= 15 || (len == 16 && want <= 9007199254740991LL)) {
+            OK(parse_ts(j));
+            CHECK(ev.ts == want);
+        } else {
+            REFUSED(parse_ts(j), 400, "ts");
+        }
+        /* a fraction or an exponent anywhere after the first digit */
+        for (int at = 1; at < len; at++) {
+            char d2[40];
+            memcpy(d2, digits, (size_t)at);
+            d2[at] = at % 2 ? '.' : 'e';
+            memcpy(d2 + at + 1, digits + at, (size_t)(len - at) + 1);
+            snprintf(j, sizeof j, "{" INSTALL ",\"ts\":%s}", d2);
+            REFUSED(parse_ts(j), 400, "ts");
+        }
+    }
+    OK(parse_ts("{" INSTALL ",\"ts\":1793534400050}"));
+    CHECK(ev.ts == 1793534400050LL);
+    OK(parse_ts("{" INSTALL ",\"ts\":10000000}"));
+    CHECK(ev.ts == 10000000LL);
+    OK(parse_ts("{" INSTALL ",\"ts\":100000000}"));
+    CHECK(ev.ts == 100000000LL);
+}
+
 static void test_app_id(void)
 {
     REFUSED(parse("{\"type\":\"install\",\"device_id\":\"d\"}"), 400, "app_id");
@@ -363,6 +398,43 @@ static void test_ip(void)
         snprintf(j, sizeof j, "{" INAPP ",\"ip\":%s}", bad[i]);
         REFUSED(parse(j), 400, "ip");
     }
+}
+
+/* ev.ip4 (the parsed dotted quad the engine reuses) agrees with atd_ip_parse on the text,
+ * and is only set for a dotted quad. */
+static void test_ip4_bytes(void)
+{
+    uint64_t r = 12345;
+    for (int round = 0; round < 20000; round++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        char ip[40], j[256];
+        unsigned a = (unsigned)(r >> 20) % 300, b = (unsigned)(r >> 30) % 260,
+                 c = (unsigned)(r >> 40) % 256, d = (unsigned)(r >> 50) % 1000;
+        int n = snprintf(ip, sizeof ip, round % 5 == 0 ? "%u.%u.%u.%03u" : "%u.%u.%u.%u", a, b,
+                         c, d);
+        if (round % 7 == 0) ip[(r >> 8) % (unsigned)n] = "0123456789. :x"[(r >> 3) % 14];
+        snprintf(j, sizeof j, "{" CLICK ",\"ip\":\"%s\"}", ip);
+        int rc = parse(j);
+        atd_ip want;
+        if (rc != 0) {
+            CHECK(!ev.ip4_set);
+            continue;
+        }
+        CHECK_EQ_INT(atd_ip_parse(ev.ip.p, ev.ip.n, &want), 0);
+        if (want.family == 4 && ev.ip4_set) {
+            CHECK(memcmp(ev.ip4, want.addr, 4) == 0);
+        } else {
+            CHECK(!ev.ip4_set);
+            CHECK(want.family == 6 || strcmp(ev.ip.p, ip) != 0); /* not the text as given */
+        }
+        if (round % 5 != 0 && round % 7 != 0 && a < 256 && b < 256 && d < 256) CHECK(ev.ip4_set);
+    }
+    OK(parse("{" CLICK ",\"ip\":\"255.255.255.255\"}"));
+    CHECK(ev.ip4_set && ev.ip4[0] == 255 && ev.ip4[3] == 255);
+    OK(parse("{" CLICK ",\"ip\":\"::1\"}"));
+    CHECK(!ev.ip4_set);
+    OK(parse("{" CLICK "}"));
+    CHECK(!ev.ip4_set);
 }
 
 static void test_advertising_id(void)
@@ -669,6 +741,7 @@ int main(void)
     RUN(test_full_app_events);
     RUN(test_type_values);
     RUN(test_ts);
+    RUN(test_ts_lengths);
     RUN(test_app_id);
     RUN(test_path_app);
     RUN(test_required);
@@ -676,6 +749,7 @@ int main(void)
     RUN(test_revenue);
     RUN(test_platform_os);
     RUN(test_ip);
+    RUN(test_ip4_bytes);
     RUN(test_advertising_id);
     RUN(test_ignored_and_wrong_types);
     RUN(test_duplicates);

@@ -225,9 +225,68 @@ static void test_differential(void)
     CHECK(accepted > 1000);
 }
 
+/* Every string length 0..80 with, at every place, each kind of byte that needs a look (an
+ * escape, a raw control byte, UTF-8, a stray quote), as a value and as a key, behind keys of
+ * every length (so every alignment of the 16-byte steps and of the text's end): the short
+ * paths must hand over exactly where the general loop would decide. */
+static void test_every_length_and_place(void)
+{
+    static const char *const odd[] = {"\\n", "\\u00e9", "\x01", "\x1f", "\xc3\xa9", "\xff", "\"",
+                                      "\\", "\x7f"};
+    char buf[512], str[128];
+    for (int len = 0; len <= 80; len++) {
+        for (int at = -1; at < len; at++) {
+            for (size_t o = 0; o < (at < 0 ? 1 : sizeof odd / sizeof odd[0]); o++) {
+                size_t sl = 0;
+                for (int k = 0; k < len; k++) {
+                    if (k == at) {
+                        size_t ol = strlen(odd[o]);
+                        memcpy(str + sl, odd[o], ol);
+                        sl += ol;
+                    } else {
+                        str[sl++] = (char)('a' + (k * 5 + len) % 26);
+                    }
+                }
+                str[sl] = 0;
+                int pad = (len + at + 1 + (int)o) % 19; /* a leading key of 0..18 bytes */
+                char key[24];
+                memset(key, 'k', (size_t)pad);
+                key[pad] = 0;
+                size_t n;
+                /* as a value, then more members */
+                n = (size_t)snprintf(buf, sizeof buf,
+                                     "{\"%s\":1,\"user_agent\":\"%s\",\"ts\":17,\"ip\":\"1.2.3.4\"}",
+                                     key, str);
+                char *exact = malloc(n);
+                memcpy(exact, buf, n);
+                same(exact, n, 4096);
+                /* as the last value (the text's end inside the 16-byte steps) */
+                n = (size_t)snprintf(buf, sizeof buf, "{\"%s\":true,\"campaign\":\"%s\"}", key, str);
+                exact = realloc(exact, n);
+                memcpy(exact, buf, n);
+                same(exact, n, 4096);
+                /* as a key */
+                n = (size_t)snprintf(buf, sizeof buf, "{\"%s\":null,\"%s\":\"v\",\"type\":\"click\"}",
+                                     key, str);
+                exact = realloc(exact, n);
+                memcpy(exact, buf, n);
+                same(exact, n, 4096);
+                free(exact);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_keyset);
     RUN(test_differential);
+    RUN(test_every_length_and_place);
+    /* the same on the baseline copy of scan_fields (the above ran the AVX2 one where the CPU
+     * has it) */
+    atd_json_scan_fields_use_avx2(0);
+    RUN(test_differential);
+    RUN(test_every_length_and_place);
+    atd_json_scan_fields_use_avx2(1);
     return atd_test_done();
 }
