@@ -5,23 +5,55 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* A key block: the key and what the flush needs besides the value. */
-typedef struct key_hdr {
-    int64_t expire_at;
-    uint32_t klen;
-    uint8_t dirty;  /* changed in this batch: written at the flush */
-    uint8_t absent; /* known not to exist (no value) */
-    char bytes[];
-} key_hdr;
+/* A block: a 4-byte header (the key's length, and the room left after the value), the
+ * expire_at (8 bytes, only when the slot's flag E_EXP says so: replay's keys never expire),
+ * the key, the value, then the room for the value to grow. No padding between the parts (values
+ * are bytes, read with memcpy); blocks start at multiples of 8. */
+#define BLK_HEAD 4
+#define ROOM_MAX 0xffff
 
-/* A table slot (32 bytes: two per CPU cache line). */
+/* A table slot (16 bytes: four per CPU cache line). The slot's flags are the low bits of its
+ * block's address, so a lookup knows "absent" and where the key starts before it reads the
+ * block. */
+enum { E_DIRTY = 1, E_ABSENT = 2, E_EXP = 4, E_FLAGS = 7 };
+_Static_assert(E_EXP == 4, "blk_head's shift");
 typedef struct cache_ent {
-    uint64_t hash;
-    key_hdr *key; /* the block (key, then value); NULL: a free slot */
-    uint8_t *val; /* the value, in the key's block */
+    uintptr_t b;  /* the block's address | E_* flags; 0: a free slot */
+    uint32_t tag; /* the hash's low half: its low bits pick the slot */
     uint32_t vlen;
-    uint32_t cap; /* room for the value in the block (>= vlen): to grow in place */
 } cache_ent;
+
+static inline uint8_t *blk_of(uintptr_t b) { return (uint8_t *)(b & ~(uintptr_t)E_FLAGS); }
+/* Bytes before the key: the header and the expire_at if there is one. */
+static inline size_t blk_head(uintptr_t b) { return BLK_HEAD + ((b & E_EXP) << 1); }
+static inline uint8_t *blk_key(uintptr_t b) { return blk_of(b) + blk_head(b); }
+static inline size_t blk_klen(uintptr_t b)
+{
+    uint16_t k;
+    memcpy(&k, blk_of(b), 2);
+    return k;
+}
+/* The room after the value. */
+static inline size_t blk_room(uintptr_t b)
+{
+    uint16_t r;
+    memcpy(&r, blk_of(b) + 2, 2);
+    return r;
+}
+/* Room past ROOM_MAX is forgotten (the block only looks smaller: big blocks are not
+ * recycled). */
+static inline void blk_set_room(uintptr_t b, size_t room)
+{
+    uint16_t r = (uint16_t)(room > ROOM_MAX ? ROOM_MAX : room);
+    memcpy(blk_of(b) + 2, &r, 2);
+}
+static inline size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
+static inline int64_t blk_expire(uintptr_t b)
+{
+    int64_t x = 0;
+    if (b & E_EXP) memcpy(&x, blk_of(b) + BLK_HEAD, 8);
+    return x;
+}
 
 /* Memory for keys and values of a batch: chunks kept across batches (a fresh malloc per batch
  * would be returned to the kernel and faulted back in, page by page, every time). */
@@ -122,14 +154,15 @@ static void pool_free(pool *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-/* Value blocks up to this size are recycled by size class (multiples of CLASS_STEP). */
-#define CLASS_STEP 32
+/* Blocks up to this size are recycled by size class (multiples of CLASS_STEP). */
+#define CLASS_STEP 8
 #define CLASS_MAX 8192
 #define N_CLASSES (CLASS_MAX / CLASS_STEP + 1)
+#define LOOK_UP 4 /* classes above a size looked at for a recycled block */
 
 typedef struct given_up {
     uint8_t *p;
-    uint32_t cap;
+    uint32_t size;
 } given_up;
 
 struct atd_cache {
@@ -141,6 +174,8 @@ struct atd_cache {
     size_t missed_klen;
     cache_ent *tab;
     size_t cap, used; /* cap: a power of two */
+    size_t tab_bytes; /* the table's mapping (more than cap slots while a flush uses it) */
+    size_t ndirty;    /* entries to write at the flush */
     pool mem;         /* keys and values */
     void *free_blocks[N_CLASSES]; /* recycled blocks by class, linked through their first bytes */
     given_up *gave;               /* blocks given up during the current event */
@@ -177,10 +212,12 @@ uint64_t atd_cache_hash(const char *key, size_t klen) { return hash_bytes(key, k
 static cache_ent *cache_find(const atd_cache *c, const char *key, size_t klen, uint64_t h)
 {
     size_t mask = c->cap - 1;
+    uint32_t tag = (uint32_t)h;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         cache_ent *ent = &c->tab[i];
-        if (!ent->key) return ent;
-        if (ent->hash == h && ent->key->klen == klen && memcmp(ent->key->bytes, key, klen) == 0)
+        if (!ent->b) return ent;
+        if (ent->tag == tag && blk_klen(ent->b) == klen &&
+            memcmp(blk_key(ent->b), key, klen) == 0)
             return ent;
     }
 }
@@ -188,17 +225,20 @@ static cache_ent *cache_find(const atd_cache *c, const char *key, size_t klen, u
 static void cache_grow(atd_cache *c)
 {
     size_t ncap = c->cap ? c->cap * 2 : 4096;
+    if (ncap > ((size_t)1 << 32)) abort(); /* slots are found by a 32-bit tag */
     cache_ent *old = c->tab;
-    size_t ocap = c->cap;
-    c->tab = table_alloc(ncap * sizeof *c->tab);
+    size_t ocap = c->cap, obytes = c->tab_bytes;
+    c->tab_bytes = ncap * sizeof *c->tab;
+    c->tab = table_alloc(c->tab_bytes);
     c->cap = ncap;
+    /* a slot's index is the low bits of its tag: the table is at most 2^32 slots */
     for (size_t i = 0; i < ocap; i++) {
-        if (!old[i].key) continue;
-        size_t mask = ncap - 1, j = old[i].hash & mask;
-        while (c->tab[j].key) j = (j + 1) & mask;
+        if (!old[i].b) continue;
+        size_t mask = ncap - 1, j = old[i].tag & mask;
+        while (c->tab[j].b) j = (j + 1) & mask;
         c->tab[j] = old[i];
     }
-    table_free(old, ocap * sizeof *old);
+    table_free(old, obytes);
     memset(c->recent, 0, sizeof c->recent);
     c->missed = c->last = NULL;
 }
@@ -214,7 +254,7 @@ atd_cache *atd_cache_new(void)
 void atd_cache_free(atd_cache *c)
 {
     if (!c) return;
-    table_free(c->tab, c->cap * sizeof *c->tab);
+    table_free(c->tab, c->tab_bytes);
     pool_free(&c->mem);
     free(c->gave);
     free(c);
@@ -225,83 +265,92 @@ void atd_cache_clear(atd_cache *c)
     memset(c->recent, 0, sizeof c->recent);
     c->missed = c->last = NULL;
     if (c->used) memset(c->tab, 0, c->cap * sizeof *c->tab);
-    c->used = 0;
+    c->used = c->ndirty = 0;
     pool_reset(&c->mem);
     memset(c->free_blocks, 0, sizeof c->free_blocks);
     c->ngave = 0;
 }
 
-/* A block of at least n bytes; *cap gets its size. */
-static uint8_t *block_alloc(atd_cache *c, size_t n, uint32_t *cap)
+/* A block of at least n bytes; *size gets its size. */
+static uint8_t *block_alloc(atd_cache *c, size_t n, size_t *size)
 {
-    if (n > CLASS_MAX) {
-        *cap = (uint32_t)n;
-        return pool_alloc(&c->mem, n);
+    n = round8(n);
+    *size = n;
+    if (n > CLASS_MAX) return pool_alloc(&c->mem, n);
+    /* a recycled block of the size, or a little bigger (the surplus is room for the value) */
+    size_t cls = n / CLASS_STEP, top = cls + LOOK_UP;
+    if (top >= N_CLASSES) top = N_CLASSES - 1;
+    for (; cls <= top; cls++) {
+        void *p = c->free_blocks[cls];
+        if (p) {
+            memcpy(&c->free_blocks[cls], p, sizeof(void *));
+            *size = cls * CLASS_STEP;
+            return p;
+        }
     }
-    size_t cls = (n + CLASS_STEP - 1) / CLASS_STEP;
-    if (cls == 0) cls = 1;
-    *cap = (uint32_t)(cls * CLASS_STEP);
-    void *p = c->free_blocks[cls];
-    if (p) {
-        memcpy(&c->free_blocks[cls], p, sizeof(void *));
-        return p;
-    }
-    return pool_alloc(&c->mem, *cap);
+    return pool_alloc(&c->mem, n);
 }
 
 /* Gives up a block: reusable after the current event (atd_cache_release). */
-static void block_give_up(atd_cache *c, uint8_t *p, uint32_t cap)
+static void block_give_up(atd_cache *c, uint8_t *p, size_t size)
 {
-    if (!p || cap > CLASS_MAX || cap % CLASS_STEP) return; /* big ones are not recycled */
+    if (size > CLASS_MAX) return; /* big ones are not recycled */
     if (c->ngave == c->capgave) c->gave = grow_array(c->gave, &c->capgave, sizeof *c->gave);
-    c->gave[c->ngave++] = (given_up){p, cap};
+    c->gave[c->ngave++] = (given_up){p, (uint32_t)size};
 }
 
 void atd_cache_release(atd_cache *c)
 {
     for (size_t i = 0; i < c->ngave; i++) {
-        size_t cls = c->gave[i].cap / CLASS_STEP;
+        size_t cls = c->gave[i].size / CLASS_STEP;
         memcpy(c->gave[i].p, &c->free_blocks[cls], sizeof(void *));
         c->free_blocks[cls] = c->gave[i].p;
     }
     c->ngave = 0;
 }
 
-/* A key block: the header and the key, padded to 8 bytes, then room for the value: one
- * allocation, so that a lookup's key compare also brings the value's first bytes in. */
-static size_t hdr_size(size_t klen) { return (sizeof(key_hdr) + klen + 7) & ~(size_t)7; }
+#define GROW_DIV 8
+#define GROW_ADD 16
+/* Room to grow that a value moving to a bigger block gets: touch lists grow by appends. */
+static size_t grow_room(size_t vlen) { return vlen + vlen / GROW_DIV + GROW_ADD; }
 
-static void block_fill(cache_ent *ent, uint8_t *b, size_t bsize, uint64_t h, const char *key,
-                       size_t klen)
+/* Makes ent the entry of key (its tag) in a new block with room for want value bytes, with
+ * an expire_at field when exp; flags (E_DIRTY, E_ABSENT) are kept from ent->b. Its value is
+ * to be fill bytes (<= want): the caller writes them. */
+static uint8_t *block_new(atd_cache *c, cache_ent *ent, uint32_t tag, const char *key,
+                          size_t klen, size_t want, size_t fill, int exp, uintptr_t flags)
 {
-    key_hdr *k = (key_hdr *)b;
-    k->expire_at = 0;
-    k->klen = (uint32_t)klen;
-    k->dirty = 0;
-    k->absent = 0; /* a recycled block has its last owner's header */
-    memcpy(k->bytes, key, klen);
-    ent->hash = h;
-    ent->key = k;
-    ent->cap = (uint32_t)(bsize - hdr_size(klen));
-    ent->val = b + hdr_size(klen);
-    ent->vlen = 0;
+    if (klen > 0xffff) abort(); /* keys are at most ATD_KEY_MAX bytes */
+    size_t head = BLK_HEAD + (exp ? 8 : 0), bsize;
+    uint8_t *b = block_alloc(c, head + klen + want, &bsize);
+    uint16_t kl = (uint16_t)klen;
+    memcpy(b, &kl, 2);
+    ent->b = (uintptr_t)b | (flags & (E_DIRTY | E_ABSENT)) | (exp ? E_EXP : 0);
+    ent->tag = tag;
+    ent->vlen = (uint32_t)fill;
+    blk_set_room(ent->b, bsize - head - klen - fill);
+    uint8_t *k = b + head;
+    memcpy(k, key, klen);
+    return k + klen;
 }
 
 /* The entry of key, or (*fresh = 1) the free slot where it goes: the caller then fills it
- * (block_fill) before any other call. */
+ * (block_new) before any other call. */
 static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_t h, int *fresh,
                              int recent)
 {
+    uint32_t tag = (uint32_t)h;
     for (int i = 0; i < 4 && recent; i++) {
         cache_ent *r = c->recent[i];
-        if (r && r->hash == h && r->key->klen == klen && memcmp(r->key->bytes, key, klen) == 0) {
+        if (r && r->tag == tag && blk_klen(r->b) == klen &&
+            memcmp(blk_key(r->b), key, klen) == 0) {
             *fresh = 0;
             return r;
         }
     }
     if ((c->used + 1) * 10 > c->cap * 7) cache_grow(c); /* linear probing up to 70% full */
     cache_ent *ent = cache_find(c, key, klen, h);
-    *fresh = ent->key == NULL;
+    *fresh = ent->b == 0;
     if (!*fresh) {
         memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
         c->recent[0] = ent;
@@ -309,16 +358,16 @@ static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_
     return ent;
 }
 
-/* A new entry in the free slot ent, with room for a value of want bytes. */
-static void cache_add(atd_cache *c, cache_ent *ent, uint64_t h, const char *key, size_t klen,
-                      size_t want)
+/* A new entry in the free slot ent, for a value of want bytes; returns where the value
+ * goes. */
+static uint8_t *cache_add(atd_cache *c, cache_ent *ent, uint64_t h, const char *key,
+                          size_t klen, size_t want, int exp, uintptr_t flags)
 {
-    uint32_t bsize;
-    uint8_t *b = block_alloc(c, hdr_size(klen) + want, &bsize);
-    block_fill(ent, b, bsize, h, key, klen);
+    uint8_t *v = block_new(c, ent, (uint32_t)h, key, klen, want, want, exp, flags);
     c->used++;
     memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
     c->recent[0] = ent;
+    return v;
 }
 
 int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen)
@@ -339,11 +388,23 @@ int atd_cache_get_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h,
         c->missed_klen = klen;
         return ATD_CACHE_MISS;
     }
-    if (ent->key->absent) return ATD_CACHE_ABSENT;
+    if (ent->b & E_ABSENT) return ATD_CACHE_ABSENT;
     c->last = ent;
-    *val = ent->val;
+    *val = blk_key(ent->b) + klen;
     *vlen = ent->vlen;
     return ATD_CACHE_HIT;
+}
+
+/* Sets ent's value length from vlen to nlen (the value is in place, within the block's room)
+ * and marks it dirty with expire_at (ent's block has an expire_at field, or expire_at is 0). */
+static inline void ent_set(atd_cache *c, cache_ent *ent, size_t vlen, size_t nlen,
+                           int64_t expire_at)
+{
+    if (nlen != vlen) blk_set_room(ent->b, blk_room(ent->b) + vlen - nlen);
+    ent->vlen = (uint32_t)nlen;
+    if (ent->b & E_EXP) memcpy(blk_of(ent->b) + BLK_HEAD, &expire_at, 8);
+    if (!(ent->b & E_DIRTY)) c->ndirty++;
+    ent->b = (ent->b & ~(uintptr_t)E_ABSENT) | E_DIRTY;
 }
 
 uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen)
@@ -351,15 +412,12 @@ uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen)
     cache_ent *ent = c->missed;
     c->missed = NULL;
     if (!ent) return NULL;
-    cache_add(c, ent, c->missed_hash, c->missed_key, c->missed_klen, val ? vlen : 0);
-    if (!val) {
-        ent->key->absent = 1;
-        return NULL;
-    }
-    memcpy(ent->val, val, vlen);
-    ent->vlen = (uint32_t)vlen;
+    uint8_t *v = cache_add(c, ent, c->missed_hash, c->missed_key, c->missed_klen,
+                           val ? vlen : 0, 0, val ? 0 : E_ABSENT);
+    if (!val) return NULL;
+    memcpy(v, val, vlen);
     c->last = ent;
-    return ent->val;
+    return v;
 }
 
 int atd_cache_fill_put(atd_cache *c, const void *val, size_t vlen, int64_t expire_at)
@@ -367,46 +425,52 @@ int atd_cache_fill_put(atd_cache *c, const void *val, size_t vlen, int64_t expir
     cache_ent *ent = c->missed;
     c->missed = NULL;
     if (!ent) return -1;
-    cache_add(c, ent, c->missed_hash, c->missed_key, c->missed_klen, vlen);
-    memcpy(ent->val, val, vlen);
-    ent->vlen = (uint32_t)vlen;
-    ent->key->expire_at = expire_at;
-    ent->key->dirty = 1;
+    uint8_t *v = cache_add(c, ent, c->missed_hash, c->missed_key, c->missed_klen, vlen,
+                           expire_at != 0, 0);
+    memcpy(v, val, vlen);
+    ent_set(c, ent, vlen, vlen, expire_at);
     c->last = ent;
     return 0;
 }
 
-/* Moves ent's key to a new block with room for want value bytes and copies keep bytes of the
- * old value; the old block stays readable until the event ends (atd_cache_release). */
-static void move_block(atd_cache *c, cache_ent *ent, size_t want, size_t keep)
+/* Moves ent's key to a new block with room for want value bytes (and an expire_at field when
+ * exp or the old block has one) and copies keep bytes of the old value; the value is to be
+ * fill bytes (keep <= fill <= want): the caller writes the rest. The old block stays readable
+ * until the event ends (atd_cache_release). Returns where the value goes. */
+static uint8_t *move_block(atd_cache *c, cache_ent *ent, size_t klen, size_t want, size_t keep,
+                           size_t fill, int exp)
 {
-    key_hdr *old = ent->key;
-    uint8_t *old_val = ent->val;
-    size_t klen = old->klen, old_size = hdr_size(klen) + ent->cap;
-    uint32_t bsize;
-    uint8_t *b = block_alloc(c, hdr_size(klen) + want, &bsize);
-    int64_t exp = old->expire_at;
-    block_fill(ent, b, bsize, ent->hash, old->bytes, klen);
-    ent->key->expire_at = exp;
-    if (keep) memcpy(ent->val, old_val, keep);
-    block_give_up(c, (uint8_t *)old, (uint32_t)old_size);
+    uintptr_t old = ent->b;
+    size_t old_size = blk_head(old) + klen + ent->vlen + blk_room(old);
+    const uint8_t *okey = blk_key(old);
+    uint8_t *v = block_new(c, ent, ent->tag, (const char *)okey, klen, want, fill,
+                           exp || (old & E_EXP), old);
+    if (old & E_EXP) memcpy(blk_of(ent->b) + BLK_HEAD, blk_of(old) + BLK_HEAD, 8);
+    if (keep) memcpy(v, okey + klen, keep);
+    block_give_up(c, blk_of(old), old_size);
+    return v;
 }
 
 int atd_cache_append(atd_cache *c, const char *key, size_t klen, const void *rec, size_t recn,
                      int64_t expire_at)
 {
     cache_ent *ent = c->last;
-    if (!ent || !ent->key || ent->key->absent || ent->key->klen != klen ||
-        memcmp(ent->key->bytes, key, klen) != 0)
+    if (!ent || !ent->b || (ent->b & E_ABSENT) || blk_klen(ent->b) != klen ||
+        memcmp(blk_key(ent->b), key, klen) != 0)
         return -1;
     size_t oldn = ent->vlen, vlen = oldn + recn;
     if (vlen > UINT32_MAX / 2) return -1;
-    /* like a put that grows: room to grow in place next time */
-    if (vlen > ent->cap) move_block(c, ent, vlen + vlen / 4 + 32, oldn);
-    memcpy(ent->val + oldn, rec, recn);
-    ent->vlen = (uint32_t)vlen;
-    ent->key->expire_at = expire_at;
-    ent->key->dirty = 1;
+    uint8_t *v;
+    size_t was = oldn;
+    if (recn > blk_room(ent->b) || (expire_at != 0 && !(ent->b & E_EXP))) {
+        /* like a put that grows: room to grow in place next time */
+        v = move_block(c, ent, klen, grow_room(vlen), oldn, vlen, expire_at != 0);
+        was = vlen;
+    } else {
+        v = blk_key(ent->b) + klen;
+    }
+    memcpy(v + oldn, rec, recn);
+    ent_set(c, ent, was, vlen, expire_at);
     return 0;
 }
 
@@ -420,47 +484,55 @@ void atd_cache_put_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h
                           const void *val, size_t vlen, int64_t expire_at)
 {
     int fresh;
+    c->missed = NULL; /* a MISS not filled is dropped: its free slot may be taken now */
     cache_ent *ent = cache_slot(c, key, klen, h, &fresh, 1);
     if (fresh) {
-        cache_add(c, ent, h, key, klen, vlen);
-        memcpy(ent->val, val, vlen);
-    } else if (ent->val != val) {
-        if (!ent->key->absent && vlen > ent->vlen && vlen <= ent->cap &&
-            memcmp(val, ent->val, ent->vlen) == 0) {
-            /* an append (a touch list growing): only the new bytes are written; the old ones
-             * do not move, so pointers into them stay valid */
-            memcpy(ent->val + ent->vlen, (const uint8_t *)val + ent->vlen, vlen - ent->vlen);
-        } else {
-            /* a new block (pointers into the old value stay valid until the event ends); a
-             * value that grows gets room to grow in place next time */
-            size_t want = vlen > ent->vlen && !ent->key->absent ? vlen + vlen / 4 + 32 : vlen;
-            move_block(c, ent, want, 0);
-            memcpy(ent->val, val, vlen);
-        }
+        uint8_t *v = cache_add(c, ent, h, key, klen, vlen, expire_at != 0, 0);
+        memcpy(v, val, vlen);
+        ent_set(c, ent, vlen, vlen, expire_at);
+        return;
     }
-    ent->vlen = (uint32_t)vlen;
-    ent->key->absent = 0;
-    ent->key->expire_at = expire_at;
-    ent->key->dirty = 1;
+    uint8_t *cur = blk_key(ent->b) + klen;
+    size_t curn = ent->vlen, room = blk_room(ent->b);
+    int absent = (ent->b & E_ABSENT) != 0;
+    int need_exp = expire_at != 0 && !(ent->b & E_EXP);
+    if (cur == val && !need_exp) {
+        /* changed in place: nothing to copy */
+    } else if (!absent && !need_exp && vlen > curn && vlen - curn <= room &&
+               memcmp(val, cur, curn) == 0) {
+        /* an append (a touch list growing): only the new bytes are written; the old ones
+         * do not move, so pointers into them stay valid */
+        memcpy(cur + curn, (const uint8_t *)val + curn, vlen - curn);
+    } else {
+        /* a new block (pointers into the old value stay valid until the event ends); a
+         * value that grows gets room to grow in place next time */
+        size_t want = vlen > curn && !absent ? grow_room(vlen) : vlen;
+        uint8_t *v = move_block(c, ent, klen, want, 0, vlen, need_exp);
+        memcpy(v, val, vlen);
+        curn = vlen;
+    }
+    ent_set(c, ent, curn, vlen, expire_at);
 }
 
 /* --- the flush ---------------------------------------------------------------------------
- * The dirty entries are sorted and handed out inside the table's own memory: the table is not
- * needed any more once they are gathered, and fresh memory is what costs most here (a first
- * touch of a page is several microseconds in a VM: three 100 MB arrays per million keys cost
- * more than the sort itself). The gather compacts the table's slots into sort entries at its
- * front, an in-place radix sort orders them, and they are widened backwards into the items
- * (40 bytes each; the table has room for them since it is at most 70% full). */
+ * The dirty entries are sorted and handed out inside the table's own memory, grown in place
+ * (mremap) to hold the items: fresh memory is what costs most here (a first touch of a page is
+ * several microseconds in a VM), and the items (40 bytes each) are the flush's whole need
+ * besides the blocks. The gather compacts the dirty slots at the table's front, widens them
+ * (from the last) into sort entries, an in-place radix sort orders them, and they are widened
+ * again (from the last) into the items. */
 
 /* A dirty entry to sort: its key's first 16 bytes as two big-endian numbers (zero-padded), so
- * that the sort reads bytes of the array and the keys themselves only on a tie. The size of a
- * table slot: entry i replaces slot i or one before it. */
+ * that the sort reads bytes of the array and the keys themselves only on a tie. */
 typedef struct sort_ent {
     uint64_t k0, k1;
-    const key_hdr *key;
-    uint32_t klen, vlen;
+    const uint8_t *key;
+    uint16_t klen;
+    uint16_t exp; /* the block has an expire_at, 8 bytes before the key */
+    uint32_t vlen;
 } sort_ent;
-_Static_assert(sizeof(sort_ent) == sizeof(cache_ent), "sort entries reuse the table's slots");
+_Static_assert(sizeof(sort_ent) == 2 * sizeof(cache_ent), "a sort entry replaces two slots");
+_Static_assert(sizeof(atd_engine_kv_item) >= sizeof(sort_ent), "items are widened in place");
 
 static uint64_t load_be(const char *p, size_t n)
 {
@@ -478,7 +550,7 @@ static int cmp_sort_ent(const void *a, const void *b)
     if (x->k0 != y->k0) return x->k0 < y->k0 ? -1 : 1;
     if (x->k1 != y->k1) return x->k1 < y->k1 ? -1 : 1;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int r = memcmp(x->key->bytes, y->key->bytes, n);
+    int r = memcmp(x->key, y->key, n);
     return r ? r : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
@@ -567,53 +639,84 @@ static void radix_sort(sort_ent *a, size_t n, unsigned d)
 /* How far ahead the gather and the widening prefetch the key blocks they read. */
 #define FLUSH_AHEAD 16
 
+/* The bytes of table memory a flush of n entries uses. */
+static size_t flush_bytes(const atd_cache *c, size_t n)
+{
+    size_t need = n * sizeof(atd_engine_kv_item), have = c->cap * sizeof *c->tab;
+    return need > have ? need : have;
+}
+
+/* Grows the table's mapping to at least n bytes, keeping its contents. */
+static void table_reserve(atd_cache *c, size_t n)
+{
+    n = (n + HUGE_ALIGN - 1) & ~(size_t)(HUGE_ALIGN - 1);
+    if (n <= c->tab_bytes) return;
+    void *p = mremap(c->tab, c->tab_bytes, n, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) abort();
+    c->tab = p;
+    c->tab_bytes = n;
+}
+
 int atd_cache_take_sorted(atd_cache *c,
                           int (*fn)(void *ctx, const atd_engine_kv_item *items, size_t n),
                           void *ctx)
 {
-    /* gather: slot i becomes entry n <= i (memcpy: the same bytes seen as two types) */
-    sort_ent *list = (sort_ent *)(void *)c->tab;
+    /* compact: the dirty slots to the front, in table order */
     size_t n = 0;
     for (size_t i = 0; i < c->cap; i++) {
-        if (i + FLUSH_AHEAD < c->cap && c->tab[i + FLUSH_AHEAD].key)
-            __builtin_prefetch(c->tab[i + FLUSH_AHEAD].key);
-        cache_ent ent;
-        memcpy(&ent, &c->tab[i], sizeof ent);
-        if (!ent.key || !ent.key->dirty) continue;
-        const key_hdr *k = ent.key;
-        sort_ent se = {load_be(k->bytes, k->klen),
-                       k->klen > 8 ? load_be(k->bytes + 8, k->klen - 8) : 0, k, k->klen,
-                       ent.vlen};
-        memcpy(&list[n++], &se, sizeof se);
+        cache_ent ent = c->tab[i];
+        if (ent.b & E_DIRTY) c->tab[n++] = ent;
+    }
+    table_reserve(c, flush_bytes(c, n));
+    /* widen slot i into sort entry i, from the last (entry i covers slots 2i and 2i+1, read
+     * already) */
+    sort_ent *list = (sort_ent *)(void *)c->tab;
+    for (size_t i = n; i-- > 0;) {
+        if (i >= FLUSH_AHEAD) __builtin_prefetch(blk_of(c->tab[i - FLUSH_AHEAD].b));
+        cache_ent ent = c->tab[i];
+        size_t klen = blk_klen(ent.b);
+        const uint8_t *k = blk_key(ent.b);
+        sort_ent se = {load_be((const char *)k, klen),
+                       klen > 8 ? load_be((const char *)k + 8, klen - 8) : 0, k,
+                       (uint16_t)klen, (uint16_t)((ent.b & E_EXP) != 0), ent.vlen};
+        memcpy(&list[i], &se, sizeof se);
     }
     /* key order: the kv (a B-tree) appends to neighbouring pages instead of jumping around */
     radix_sort(list, n, 0);
 
     /* widen entry i into item i, from the last: item i starts at or after entry i, so it only
-     * overwrites entries already widened. A value starts right after its key's header. */
-    atd_engine_kv_item *items = (atd_engine_kv_item *)(void *)c->tab, *own = NULL;
-    if (n * sizeof *items > c->cap * sizeof *c->tab) { /* cannot happen at 70% load */
-        own = items = malloc(n * sizeof *items);
-        if (!own) abort();
-    }
+     * overwrites entries already widened. A value starts right after its key. */
+    atd_engine_kv_item *items = (atd_engine_kv_item *)(void *)c->tab;
     for (size_t i = n; i-- > 0;) {
-        if (i >= FLUSH_AHEAD) __builtin_prefetch(list[i - FLUSH_AHEAD].key);
         sort_ent se;
         memcpy(&se, &list[i], sizeof se);
-        const key_hdr *k = se.key;
-        atd_engine_kv_item it = {k->bytes, se.klen, (const uint8_t *)k + hdr_size(se.klen),
-                                 se.vlen, k->expire_at};
+        int64_t exp = 0;
+        if (se.exp) memcpy(&exp, se.key - 8, 8);
+        atd_engine_kv_item it = {(const char *)se.key, se.klen, se.key + se.klen, se.vlen, exp};
         memcpy(&items[i], &it, sizeof it);
     }
     int r = fn(ctx, items, n);
-    free(own);
+    /* the table as it was: its slots zeroed (by the clear); memory past them goes back */
+    size_t tbytes = c->cap * sizeof *c->tab;
+    if (c->tab_bytes > tbytes) {
+        if (((uintptr_t)c->tab & (HUGE_ALIGN - 1)) == 0) {
+            c->tab = mremap(c->tab, c->tab_bytes, tbytes, 0);
+            if (c->tab == MAP_FAILED) abort();
+        } else { /* moved off the huge page alignment: a new table */
+            table_free(c->tab, c->tab_bytes);
+            c->tab = table_alloc(tbytes);
+            c->used = 0; /* fresh zero pages: nothing to clear */
+        }
+        c->tab_bytes = tbytes;
+    }
     atd_cache_clear(c);
     return r;
 }
 
+/* The pool's blocks, and the table or, when it is bigger, what the flush will need. */
 size_t atd_cache_bytes(const atd_cache *c)
 {
-    return c->mem.cur * POOL_CHUNK + c->mem.used + c->mem.bigbytes + c->cap * sizeof *c->tab;
+    return c->mem.cur * POOL_CHUNK + c->mem.used + c->mem.bigbytes + flush_bytes(c, c->ndirty);
 }
 
 void atd_cache_prefetch_slot(const atd_cache *c, uint64_t hash)
@@ -624,15 +727,17 @@ void atd_cache_prefetch_slot(const atd_cache *c, uint64_t hash)
 void atd_cache_prefetch_value(const atd_cache *c, uint64_t hash)
 {
     size_t mask = c->cap - 1;
-    /* the slot is in the CPU cache by now; probe by hash only (a hint) */
+    uint32_t tag = (uint32_t)hash;
+    /* the slot is in the CPU cache by now; probe by tag only (a hint) */
     for (size_t j = hash & mask;; j = (j + 1) & mask) {
         const cache_ent *ent = &c->tab[j];
-        if (!ent->key) return;
-        if (ent->hash == hash) {
-            __builtin_prefetch(ent->key);
+        if (!ent->b) return;
+        if (ent->tag == tag) {
+            const uint8_t *b = blk_of(ent->b);
+            __builtin_prefetch(b);
             /* a touch list is read whole: its first few cache lines */
-            size_t n = ent->vlen < 256 ? ent->vlen : 256;
-            for (size_t off = 64; off < n; off += 64) __builtin_prefetch(ent->val + off);
+            size_t n = ent->vlen + 48 < 256 ? ent->vlen + 48 : 256;
+            for (size_t off = 64; off < n; off += 64) __builtin_prefetch(b + off);
             return;
         }
     }

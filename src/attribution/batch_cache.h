@@ -24,8 +24,9 @@ void atd_cache_clear(atd_cache *c);
 enum { ATD_CACHE_MISS = 0, ATD_CACHE_HIT = 1, ATD_CACHE_ABSENT = 2 };
 uint64_t atd_cache_hash(const char *key, size_t klen);
 /* Looks key up: HIT (*val, *vlen: the cached bytes, which the caller may modify and put back),
- * ABSENT (known not to exist), or MISS: the caller reads the kv and must then call
- * atd_cache_fill for this key before any other call. */
+ * ABSENT (known not to exist), or MISS: the caller reads the kv and then calls
+ * atd_cache_fill (or atd_cache_fill_put) for this key before any other call, or leaves the
+ * key out of the cache (a kv known to hold no such key: nothing to remember). */
 int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen);
 /* After a MISS: records the kv's value (val NULL: absent) and returns the cached copy. */
 uint8_t *atd_cache_fill(atd_cache *c, const void *val, size_t vlen);

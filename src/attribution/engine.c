@@ -61,8 +61,8 @@ static int eng_get(atd_engine *e, atd_kv_txn *txn, atd_ekey *k, atd_arena *arena
          * the batch began has none for the whole batch (a replay's fresh store) */
         if (!e->kv_keyless) e->kv_keyless = kv_has_engine_keys(txn) ? -1 : 1;
         if (e->kv_keyless > 0) {
+            /* nothing to remember: the next get of this key is answered the same way */
             if (hold) e->held = 1;
-            else atd_cache_fill(e->cache, NULL, 0);
             return ATD_ENOTFOUND;
         }
     }

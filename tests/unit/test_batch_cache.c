@@ -296,9 +296,197 @@ static void test_sort_many_keys(void)
     atd_cache_free(c);
 }
 
+/* Flushes c into a fresh array (the caller frees it and its values). */
+static flushed *flush_all(atd_cache *c, size_t max, size_t *n)
+{
+    flushed *got = calloc(max, sizeof *got);
+    int r = atd_cache_take_sorted(c, collect_all, got);
+    *n = r < 0 ? 0 : (size_t)r;
+    return got;
+}
+
+static void free_flushed(flushed *f, size_t n)
+{
+    for (size_t i = 0; i < n && i < MANY; i++) free(f[i].val);
+    free(f);
+}
+
+/* One value grown by appends of varied sizes, one event each, past the recycled classes
+ * (8 KiB) and past the 64 KiB of room a block header can tell; the value is right after
+ * every append and at the flush. */
+static void test_growth_by_appends(void)
+{
+    atd_cache *c = atd_cache_new();
+    const char *key = "Ugrowing-list-key";
+    size_t kl = strlen(key), n = 0;
+    uint8_t *want = malloc(400000), *v = NULL;
+    size_t vn = 0;
+    CHECK_EQ_INT(atd_cache_get(c, key, kl, &v, &vn), ATD_CACHE_MISS);
+    CHECK(atd_cache_fill(c, "s", 1) != NULL);
+    want[n++] = 's';
+    int bad = 0;
+    for (unsigned i = 0; n < 300000; i++) {
+        atd_cache_release(c);
+        uint8_t rec[700];
+        size_t rn = 1 + (i * 37) % sizeof rec;
+        for (size_t k = 0; k < rn; k++) rec[k] = (uint8_t)(i + k);
+        CHECK_EQ_INT(atd_cache_get(c, key, kl, &v, &vn), ATD_CACHE_HIT);
+        if (vn != n || memcmp(v, want, n) != 0) bad++;
+        CHECK_EQ_INT(atd_cache_append(c, key, kl, rec, rn, 0), 0);
+        memcpy(want + n, rec, rn);
+        n += rn;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(atd_cache_get(c, key, kl, &v, &vn), ATD_CACHE_HIT);
+    CHECK_EQ_INT(vn, n);
+    CHECK(memcmp(v, want, n) == 0);
+    /* the flush needs at least its items: the budget counts them */
+    CHECK(atd_cache_bytes(c) >= n);
+    size_t got_n;
+    flushed *got = flush_all(c, 4, &got_n);
+    CHECK_EQ_INT(got_n, 1);
+    CHECK_EQ_INT(got[0].vlen, n);
+    CHECK(got[0].vlen == n && memcmp(got[0].val, want, n) == 0);
+    CHECK_EQ_INT(got[0].expire, 0);
+    free_flushed(got, got_n);
+    free(want);
+    atd_cache_free(c);
+}
+
+static int long_seen;
+
+/* Checks the flush of test_long_keys_and_expiry: the keys A..F in order, their expiries. */
+static int collect_long(void *ctx, const atd_engine_kv_item *items, size_t n)
+{
+    char(*keys)[5000] = ctx;
+    size_t kls[6] = {1, 255, 256, 512, 4000, 4999};
+    int64_t want_exp[6] = {123, 9001, 0, 9003, 7004, 9005};
+    for (size_t j = 0; j < n && j < 6; j++) {
+        CHECK_EQ_INT(items[j].klen, kls[j]);
+        CHECK(items[j].klen == kls[j] && memcmp(items[j].key, keys[j], kls[j]) == 0);
+        CHECK_EQ_INT(items[j].expire_at, want_exp[j]);
+        long_seen++;
+    }
+    return (int)n;
+}
+
+/* Keys up to several KiB, values with and without expire_at (a block gets the field when a
+ * put first needs it), a filled value rewritten with an expire_at and back to 0. */
+static void test_long_keys_and_expiry(void)
+{
+    atd_cache *c = atd_cache_new();
+    static char keys[6][5000];
+    size_t kls[6] = {1, 255, 256, 512, 4000, 4999};
+    for (int i = 0; i < 6; i++) {
+        for (size_t k = 0; k < kls[i]; k++) keys[i][k] = (char)('a' + (k * 7 + (size_t)i) % 26);
+        keys[i][0] = (char)('A' + i);
+    }
+    uint8_t big[3000];
+    for (size_t k = 0; k < sizeof big; k++) big[k] = (uint8_t)(k * 13);
+    for (int i = 0; i < 6; i++) {
+        uint8_t *v;
+        size_t vn;
+        CHECK_EQ_INT(atd_cache_get(c, keys[i], kls[i], &v, &vn), ATD_CACHE_MISS);
+        if (i % 2) {
+            atd_cache_fill(c, big, 10 + (size_t)i); /* no expire_at yet */
+        } else {
+            CHECK_EQ_INT(atd_cache_fill_put(c, big, 100 * (size_t)i, 7000 + i), 0);
+        }
+        atd_cache_release(c);
+    }
+    /* odd keys: a put with an expire_at moves them to a block with the field */
+    for (int i = 1; i < 6; i += 2) {
+        atd_cache_put(c, keys[i], kls[i], big + 1, 20 * (size_t)i, 9000 + i);
+        atd_cache_release(c);
+    }
+    /* key 2 back to no expiry, key 0 appended to */
+    atd_cache_put(c, keys[2], kls[2], big, 5, 0);
+    uint8_t *v;
+    size_t vn;
+    CHECK_EQ_INT(atd_cache_get(c, keys[0], kls[0], &v, &vn), ATD_CACHE_HIT);
+    CHECK_EQ_INT(vn, 0);
+    CHECK_EQ_INT(atd_cache_append(c, keys[0], kls[0], big, 2000, 123), 0);
+    for (int i = 0; i < 6; i++) {
+        CHECK_EQ_INT(atd_cache_get(c, keys[i], kls[i], &v, &vn), ATD_CACHE_HIT);
+        size_t wn = i == 0 ? 2000 : i == 2 ? 5 : i % 2 ? 20 * (size_t)i : 100 * (size_t)i;
+        CHECK_EQ_INT(vn, wn);
+        CHECK(vn == wn && memcmp(v, i % 2 ? big + 1 : big, wn) == 0);
+    }
+    long_seen = 0;
+    CHECK_EQ_INT(atd_cache_take_sorted(c, collect_long, keys), 6);
+    CHECK_EQ_INT(long_seen, 6);
+    atd_cache_free(c);
+}
+
+/* Many keys whose values are rewritten (same and other sizes) event after event: the
+ * blocks given up are recycled, so the memory stays near what the live values take; clear
+ * forgets every key; a MISS that is not filled leaves nothing behind. */
+static void test_recycling_and_clear(void)
+{
+    atd_cache *c = atd_cache_new();
+    enum { K = 20000 };
+    char kb[64];
+    uint8_t val[600];
+    for (size_t k = 0; k < sizeof val; k++) val[k] = (uint8_t)k;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < K; i++) {
+            size_t kl = (size_t)snprintf(kb, sizeof kb, "Ikey-%d", i);
+            uint8_t *v;
+            size_t vn;
+            CHECK_EQ_INT(atd_cache_get(c, kb, kl, &v, &vn), ATD_CACHE_MISS);
+            if (i % 3 == 0) continue; /* a MISS left unfilled */
+            atd_cache_put(c, kb, kl, val, 40 + (size_t)i % 200, 0);
+            atd_cache_release(c);
+        }
+        size_t before = atd_cache_bytes(c);
+        for (int pass = 0; pass < 20; pass++) {
+            for (int i = 0; i < K; i++) {
+                if (i % 3 == 0) continue;
+                size_t kl = (size_t)snprintf(kb, sizeof kb, "Ikey-%d", i);
+                /* sizes come and go: a rewrite with another size */
+                atd_cache_put(c, kb, kl, val + pass, 40 + (size_t)(i + pass * 7) % 200, 0);
+                atd_cache_release(c);
+            }
+        }
+        /* rewrites take recycled blocks: far less than 20 more copies of the values (the blocks
+         * grow with their values: half as much again) */
+        CHECK(atd_cache_bytes(c) < before * 3 / 2);
+        int bad = 0;
+        for (int i = 0; i < K; i++) {
+            size_t kl = (size_t)snprintf(kb, sizeof kb, "Ikey-%d", i);
+            uint8_t *v;
+            size_t vn;
+            int h = atd_cache_get(c, kb, kl, &v, &vn);
+            if (i % 3 == 0) {
+                if (h != ATD_CACHE_MISS) bad++;
+                continue;
+            }
+            size_t wn = 40 + (size_t)(i + 19 * 7) % 200;
+            if (h != ATD_CACHE_HIT || vn != wn || memcmp(v, val + 19, wn) != 0) bad++;
+        }
+        CHECK_EQ_INT(bad, 0);
+        if (round == 0) {
+            atd_cache_clear(c); /* a discarded batch: every key unknown again */
+        } else {
+            size_t n;
+            flushed *got = flush_all(c, K, &n);
+            CHECK_EQ_INT(n, K - (K + 2) / 3);
+            free_flushed(got, n < MANY ? n : MANY);
+        }
+        size_t kl = (size_t)snprintf(kb, sizeof kb, "Ikey-%d", 1);
+        uint8_t *v;
+        size_t vn;
+        CHECK_EQ_INT(atd_cache_get(c, kb, kl, &v, &vn), ATD_CACHE_MISS);
+    }
+    atd_cache_free(c);
+}
+
 int main(void)
 {
     RUN(test_random_against_model);
     RUN(test_sort_many_keys);
+    RUN(test_growth_by_appends);
+    RUN(test_long_keys_and_expiry);
+    RUN(test_recycling_and_clear);
     return atd_test_done();
 }
