@@ -28,7 +28,7 @@
  * ids) are spread all over the B-tree, so every flush copies (copy-on-write) nearly every page
  * of the store, whatever the batch size. Few big flushes, in key order, write each page once
  * for many events; between flushes reads and writes of a device's journey stay in memory. */
-#define CACHE_MB_MIN_DEFAULT 1024 /* the default is half the machine's memory, at least this */
+#define CACHE_MB_MIN_DEFAULT 1024 /* the default budget (default_cache_bytes) is at least this */
 #define PROGRESS_EVERY 65536 /* events between looks at the clock for progress lines */
 /* The kv key holding the next seq, so that a run continuing a --state store keeps seq
  * increasing (the engine ties touches to their seq). */
@@ -97,6 +97,34 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* MemAvailable of /proc/meminfo in bytes, or 0 when it cannot be read. */
+static size_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (size_t)kb << 10;
+}
+
+/* The default memory budget of the batch cache: 60% of the machine's memory (replay is a batch
+ * job; the rest is for the kernel's page cache of the store it writes and for other
+ * processes), but never more than what is available now less 2 GiB, and at least
+ * CACHE_MB_MIN_DEFAULT. (Half the memory, before session 5, left a 20 M-device stream, ~13.5 GB
+ * of cache, just short: a second flush merging into an 11 GB store cost minutes.) */
+static size_t default_cache_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    size_t total = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize : 0;
+    size_t budget = total / 10 * 6, avail = mem_available(), spare = (size_t)2 << 30;
+    if (avail > spare && budget > avail - spare) budget = avail - spare;
+    size_t min = (size_t)CACHE_MB_MIN_DEFAULT << 20;
+    return budget > min ? budget : min;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -111,9 +139,10 @@ static void usage(FILE *f)
             "  --output FILE   where results go; - or absent: standard output\n"
             "  --state DIR     keep the engine's LMDB store in DIR (default: a temporary folder,\n"
             "                  removed at exit); an existing store is continued\n"
-            "  --cache-mb N    memory for state between writes to the store (default: half of\n"
-            "                  the machine's memory); past it, the state is written and the\n"
-            "                  memory reused: more memory, fewer and cheaper writes\n"
+            "  --cache-mb N    memory for state between writes to the store (default: 60%% of\n"
+            "                  the machine's memory, at most what is available less 2 GiB);\n"
+            "                  past it, the state is written and the memory reused: more\n"
+            "                  memory, fewer and cheaper writes\n"
             "\n"
             "Invalid lines are reported on stderr (file:line: field F: message), skipped and\n"
             "counted. Exit status: 0 ok, 1 failure, 2 usage error or rejected lines.\n");
@@ -630,10 +659,7 @@ int atd_cmd_replay(int argc, char **argv)
         }
         cache_bytes = (size_t)mb << 20;
     } else {
-        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-        size_t half = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize / 2 : 0;
-        cache_bytes = half > ((size_t)CACHE_MB_MIN_DEFAULT << 20) ? half
-                                                                   : (size_t)CACHE_MB_MIN_DEFAULT << 20;
+        cache_bytes = default_cache_bytes();
     }
     char err[512] = "";
     replay r;
