@@ -37,9 +37,12 @@ static void check_event(const atd_event *ev, atd_arena *arena)
         atd_ip ip;
         char txt[ATD_IP_TEXT_MAX];
         must(atd_ip_parse(ev->ip.p, ev->ip.n, &ip) == 0);
+        /* the parsed dotted quad the engine reuses is the address of the text */
+        if (ev->ip4_set) must(ip.family == 4 && memcmp(ev->ip4, ip.addr, 4) == 0);
         size_t n = atd_ip_format(&ip, txt);
         must(n == ev->ip.n && memcmp(txt, ev->ip.p, n) == 0);
     }
+    if (!ev->ip.p) must(!ev->ip4_set);
     if (ev->advertising_id.p) {
         int lat = 1;
         must(ev->advertising_id.n > 0);

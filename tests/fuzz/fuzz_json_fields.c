@@ -1,7 +1,8 @@
 /* libFuzzer target: atd_json_scan_fields (a keyset and the short path for compact members)
  * against atd_json_scan_object (a slot() callback, the general loop only) on arbitrary bytes:
  * the same return code, error (code, offset, message), values seen and their spans, position
- * and count, under a roomy and a tight value limit. */
+ * and count, under a roomy and a tight value limit, with each copy of scan_fields (AVX2 and
+ * baseline). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = malloc(size ? size : 1);
     if (size) memcpy(text, data, size);
     static const int limits[] = {4096, 7};
-    for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+    /* both copies of scan_fields: the AVX2 one (where the CPU has it) and the baseline */
+    for (size_t l = 0; l < 2 * sizeof limits / sizeof limits[0]; l++) {
+        atd_json_scan_fields_use_avx2(l & 1);
         atd_json_scanner a, b;
         atd_json_error ea, eb;
         atd_json_val va[64], vb[64];
         uint64_t sa = 0, sb = 0;
-        atd_json_scan_init(&a, text, size, limits[l], 8, &ea);
-        atd_json_scan_init(&b, text, size, limits[l], 8, &eb);
+        atd_json_scan_init(&a, text, size, limits[l / 2], 8, &ea);
+        atd_json_scan_init(&b, text, size, limits[l / 2], 8, &eb);
         int ra = atd_json_scan_object(&a, by_name, NULL, va, &sa);
         int rb = atd_json_scan_fields(&b, &keys, vb, &sb);
         must(ra == rb);
