@@ -158,7 +158,6 @@ static void pool_free(pool *pl)
 #define CLASS_STEP 8
 #define CLASS_MAX 8192
 #define N_CLASSES (CLASS_MAX / CLASS_STEP + 1)
-#define LOOK_UP 4 /* classes above a size looked at for a recycled block */
 
 typedef struct given_up {
     uint8_t *p;
@@ -174,6 +173,7 @@ struct atd_cache {
     size_t missed_klen;
     cache_ent *tab;
     size_t cap, used; /* cap: a power of two */
+    size_t grow_at;   /* used at which the table doubles */
     size_t tab_bytes; /* the table's mapping (more than cap slots while a flush uses it) */
     size_t ndirty;    /* entries to write at the flush */
     pool mem;         /* keys and values */
@@ -231,6 +231,7 @@ static void cache_grow(atd_cache *c)
     c->tab_bytes = ncap * sizeof *c->tab;
     c->tab = table_alloc(c->tab_bytes);
     c->cap = ncap;
+    c->grow_at = ncap / 10 * 7; /* linear probing up to 70% full */
     /* a slot's index is the low bits of its tag: the table is at most 2^32 slots */
     for (size_t i = 0; i < ocap; i++) {
         if (!old[i].b) continue;
@@ -277,16 +278,13 @@ static uint8_t *block_alloc(atd_cache *c, size_t n, size_t *size)
     n = round8(n);
     *size = n;
     if (n > CLASS_MAX) return pool_alloc(&c->mem, n);
-    /* a recycled block of the size, or a little bigger (the surplus is room for the value) */
-    size_t cls = n / CLASS_STEP, top = cls + LOOK_UP;
-    if (top >= N_CLASSES) top = N_CLASSES - 1;
-    for (; cls <= top; cls++) {
-        void *p = c->free_blocks[cls];
-        if (p) {
-            memcpy(&c->free_blocks[cls], p, sizeof(void *));
-            *size = cls * CLASS_STEP;
-            return p;
-        }
+    /* a recycled block of the size (taking bigger ones was measured: more memory as room,
+     * and more instructions) */
+    size_t cls = n / CLASS_STEP;
+    void *p = c->free_blocks[cls];
+    if (p) {
+        memcpy(&c->free_blocks[cls], p, sizeof(void *));
+        return p;
     }
     return pool_alloc(&c->mem, n);
 }
@@ -310,7 +308,7 @@ void atd_cache_release(atd_cache *c)
 }
 
 #define GROW_DIV 8
-#define GROW_ADD 16
+#define GROW_ADD 8
 /* Room to grow that a value moving to a bigger block gets: touch lists grow by appends. */
 static size_t grow_room(size_t vlen) { return vlen + vlen / GROW_DIV + GROW_ADD; }
 
@@ -348,7 +346,7 @@ static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_
             return r;
         }
     }
-    if ((c->used + 1) * 10 > c->cap * 7) cache_grow(c); /* linear probing up to 70% full */
+    if (c->used >= c->grow_at) cache_grow(c);
     cache_ent *ent = cache_find(c, key, klen, h);
     *fresh = ent->b == 0;
     if (!*fresh) {

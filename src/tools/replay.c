@@ -29,6 +29,7 @@
  * of the store, whatever the batch size. Few big flushes, in key order, write each page once
  * for many events; between flushes reads and writes of a device's journey stay in memory. */
 #define CACHE_MB_MIN_DEFAULT 1024 /* the default budget (default_cache_bytes) is at least this */
+#define BUDGET_EVERY 8         /* events between looks at the batch's memory */
 #define PROGRESS_EVERY 65536 /* events between looks at the clock for progress lines */
 /* The kv key holding the next seq, so that a run continuing a --state store keeps seq
  * increasing (the engine ties touches to their seq). */
@@ -500,8 +501,10 @@ static int process_slot(replay *r, slot *s)
     }
     rc = 0;
     ++r->in_batch;
+    /* the budget is looked at every BUDGET_EVERY events: an event adds a few hundred bytes */
     if (r->batch_max ? r->in_batch >= r->batch_max
-                     : atd_engine_batch_bytes(r->eng) >= r->cache_bytes) {
+                     : r->in_batch % BUDGET_EVERY == 0 &&
+                           atd_engine_batch_bytes(r->eng) >= r->cache_bytes) {
         if (batch_end(r) < 0) rc = -1;
     }
     if (rc == 0 && r->valid % PROGRESS_EVERY == 0) progress(r);
