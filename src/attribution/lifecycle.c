@@ -89,7 +89,9 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
     if (by_ip) {
         e->rbuf.n = 0;
         if (t.adid.p) { /* stored in full above: a reference */
-            atd_touch_encode_ref(t.ts, t.seq, t.type, t.adid, &e->rbuf);
+            /* key is still the advertising id's: a UUID's bytes are in it already */
+            atd_touch_encode_ref(t.ts, t.seq, t.type, t.adid, atd_key_uuid(key.p, key.n),
+                                 &e->rbuf);
         } else {
             atd_touch_encode(&t, &e->rbuf);
         }

@@ -65,7 +65,8 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
 
 static int uuid_form(atd_str adid, uint8_t raw[16]);
 
-void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid, atd_buf *b)
+void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid,
+                          const uint8_t *uuid, atd_buf *b)
 {
     atd_buf_reserve(b, 1 + 10 + 10 + 2 + 1 + 10 + adid.n);
     uint8_t *start = (uint8_t *)b->p + b->n, *w = start + 1;
@@ -73,7 +74,8 @@ void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid, 
     w = w_varint(w, seq);
     *w++ = type;
     *w++ = ATD_TF_REF | ATD_TF_SHORT;
-    if (uuid_form(adid, w + 1) == 0) {
+    if (uuid || uuid_form(adid, w + 1) == 0) {
+        if (uuid) memcpy(w + 1, uuid, 16);
         *w = 16;
         w += 17;
     } else {
@@ -439,6 +441,12 @@ size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid)
 size_t atd_key_touch_uuid(char *buf, atd_str app, const uint8_t raw[16])
 {
     return make_key(buf, 'U', app, raw, 16);
+}
+
+const uint8_t *atd_key_uuid(const char *key, size_t klen)
+{
+    /* make_key's layout: 'U', the length 16 in one byte, the 16 bytes, the app */
+    return klen >= 18 && key[0] == 'U' && key[1] == 16 ? (const uint8_t *)key + 2 : NULL;
 }
 
 size_t atd_key_touch_ip(char *buf, atd_str app, const atd_ip *ip)

@@ -83,8 +83,10 @@ typedef struct atd_touch {
 /* Appends the record of t (with its length prefix) to b. */
 void atd_touch_encode(const atd_touch *t, atd_buf *b);
 /* Appends a short reference (ATD_TF_REF | ATD_TF_SHORT) to the touch (ts, seq, type) stored in
- * full in the list of the advertising id adid. */
-void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid, atd_buf *b);
+ * full in the list of the advertising id adid. uuid: adid's 16 bytes when the caller has them
+ * (atd_key_uuid of its list's key), or NULL (the text is looked at). */
+void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid,
+                          const uint8_t *uuid, atd_buf *b);
 /* The text of a short reference's UUID (36 bytes, lower case) into out. */
 void atd_touch_uuid_text(const uint8_t raw[16], char out[36]);
 
@@ -140,6 +142,8 @@ int atd_touch_list_set_flag(void *list, size_t n, uint64_t seq, uint8_t flag);
 size_t atd_key_touch_adid(char *buf, atd_str app, atd_str adid);
 /* The same key, for an advertising id given as a UUID's 16 bytes. */
 size_t atd_key_touch_uuid(char *buf, atd_str app, const uint8_t raw[16]);
+/* The UUID's 16 bytes inside a key of atd_key_touch_adid when it holds one, else NULL. */
+const uint8_t *atd_key_uuid(const char *key, size_t klen);
 size_t atd_key_touch_ip(char *buf, atd_str app, const atd_ip *ip);
 size_t atd_key_device(char *buf, atd_str app, atd_str device_id);
 

@@ -37,9 +37,22 @@ static void check_round_trip(const char *adid, int want_uuid, size_t want_max_by
     full.campaign = s("c1");
     atd_touch_encode(&full, &b);
     size_t before = b.n;
-    atd_touch_encode_ref(1793534400123, 123456789, ATD_EV_IMPRESSION, s(adid), &b);
+    atd_touch_encode_ref(1793534400123, 123456789, ATD_EV_IMPRESSION, s(adid), NULL, &b);
     size_t ref_bytes = b.n - before;
     CHECK(ref_bytes <= want_max_bytes);
+    /* the same bytes when the caller hands over the UUID from the list's key */
+    {
+        char key[ATD_KEY_MAX];
+        size_t kn = atd_key_touch_adid(key, s("app"), s(adid));
+        const uint8_t *uuid = atd_key_uuid(key, kn);
+        CHECK_EQ_INT(uuid != NULL, want_uuid);
+        atd_buf b2;
+        atd_buf_init(&b2);
+        atd_touch_encode_ref(1793534400123, 123456789, ATD_EV_IMPRESSION, s(adid), uuid, &b2);
+        CHECK_EQ_INT(b2.n, ref_bytes);
+        CHECK(memcmp(b2.p, b.p + before, ref_bytes) == 0);
+        atd_buf_free(&b2);
+    }
     full.seq = 8;
     atd_touch_encode(&full, &b);
 
