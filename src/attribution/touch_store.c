@@ -68,7 +68,8 @@ static int uuid_form(atd_str adid, uint8_t raw[16]);
 void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid,
                           const uint8_t *uuid, atd_buf *b)
 {
-    atd_buf_reserve(b, 1 + 10 + 10 + 2 + 1 + 10 + adid.n);
+    /* length prefix, ts, seq (10 each at most), type, flags, form, strv (10 + n) */
+    atd_buf_reserve(b, 10 + 10 + 10 + 3 + 10 + adid.n);
     uint8_t *start = (uint8_t *)b->p + b->n, *w = start + 1;
     w = w_varint(w, (uint64_t)ts);
     w = w_varint(w, seq);
