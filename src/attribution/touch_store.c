@@ -9,6 +9,27 @@
 #define w_varint atd_w_varint
 #define w_strv atd_w_strv
 
+/* Ends a record whose body was written from b->p + start + 1 (a 1-byte hole for its length:
+ * records are mostly under 128 bytes) up to end: writes the length prefix there, moving the body
+ * when the prefix is longer. */
+static void record_close(atd_buf *b, size_t start, const uint8_t *end)
+{
+    size_t len = (size_t)(end - ((uint8_t *)b->p + start + 1));
+    if (len < 0x80) {
+        b->p[start] = (char)len;
+        b->n = start + 1 + len;
+        return;
+    }
+    uint8_t pre[10];
+    size_t pn = (size_t)(w_varint(pre, len) - pre);
+    b->n = start + 1 + len;
+    if (pn > 3) atd_buf_reserve(b, pn - 1); /* a record over 2 MiB: make room (callers' bounds
+                                                have 2 bytes to spare) */
+    memmove(b->p + start + pn, b->p + start + 1, len);
+    memcpy(b->p + start, pre, pn);
+    b->n = start + pn + len;
+}
+
 void atd_touch_encode(const atd_touch *t, atd_buf *b)
 {
     /* prefix, varints, bytes, ip, slack; 10 per string for its length */
@@ -16,10 +37,8 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
                    t->fp.model.n + t->adid.n + t->campaign.n + t->campaign_id.n + t->adset.n +
                    t->ad.n + t->site_id.n + t->channel.n + t->click_id.n + t->deep_link_value.n;
     atd_buf_reserve(b, bound);
-    /* encode the body after a 1-byte hole (records are mostly under 128 bytes), then move it
-     * when the real length prefix is longer */
-    size_t start = b->n;
-    uint8_t *body = (uint8_t *)b->p + start + 1, *w = body;
+    size_t start = b->n; /* the body after a 1-byte hole for its length (record_close) */
+    uint8_t *w = (uint8_t *)b->p + start + 1;
     w = w_varint(w, (uint64_t)t->ts);
     w = w_varint(w, t->seq);
     *w++ = t->type;
@@ -47,20 +66,7 @@ void atd_touch_encode(const atd_touch *t, atd_buf *b)
     w = w_strv(w, t->channel);
     w = w_strv(w, t->click_id);
     w = w_strv(w, t->deep_link_value);
-    size_t len = (size_t)(w - body);
-    if (len < 0x80) {
-        b->p[start] = (char)len;
-        b->n = start + 1 + len;
-        return;
-    }
-    uint8_t pre[10];
-    size_t pn = (size_t)(w_varint(pre, len) - pre);
-    b->n = start + 1 + len;
-    if (pn > 3) atd_buf_reserve(b, pn - 1); /* a record over 2 MiB: make room (the bound
-                                                had 2 bytes to spare) */
-    memmove(b->p + start + pn, b->p + start + 1, len);
-    memcpy(b->p + start, pre, pn);
-    b->n = start + pn + len;
+    record_close(b, start, w);
 }
 
 static int uuid_form(atd_str adid, uint8_t raw[16]);
@@ -70,7 +76,8 @@ void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid,
 {
     /* length prefix, ts, seq (10 each at most), type, flags, form, strv (10 + n) */
     atd_buf_reserve(b, 10 + 10 + 10 + 3 + 10 + adid.n);
-    uint8_t *start = (uint8_t *)b->p + b->n, *w = start + 1;
+    size_t start = b->n;
+    uint8_t *w = (uint8_t *)b->p + start + 1;
     w = w_varint(w, (uint64_t)ts);
     w = w_varint(w, seq);
     *w++ = type;
@@ -83,18 +90,7 @@ void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid,
         *w++ = 0;
         w = w_strv(w, adid);
     }
-    size_t len = (size_t)(w - start - 1);
-    if (len < 0x80) {
-        *start = (uint8_t)len;
-        b->n += 1 + len;
-        return;
-    }
-    /* an advertising id of 100+ bytes: the length prefix takes more than one byte */
-    uint8_t pre[10];
-    size_t pn = (size_t)(w_varint(pre, len) - pre);
-    memmove(start + pn, start + 1, len);
-    memcpy(start, pre, pn);
-    b->n += pn + len;
+    record_close(b, start, w);
 }
 
 int atd_touch_iter_next(atd_touch_iter *it)

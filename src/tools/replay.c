@@ -358,12 +358,17 @@ static double cpu_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void note_cache_peak(replay *r)
+{
+    size_t bytes = atd_engine_batch_bytes(r->eng);
+    if (bytes > r->cache_peak) r->cache_peak = bytes;
+}
+
 static int batch_end(replay *r)
 {
     int64_t t0 = atd_mono_ms();
     double cpu0 = cpu_seconds();
-    size_t bytes = atd_engine_batch_bytes(r->eng);
-    if (bytes > r->cache_peak) r->cache_peak = bytes;
+    note_cache_peak(r);
     int rc = atd_engine_batch_flush_sorted(r->eng, write_batch, r);
     if (rc == 0) {
         uint64_t next = r->seq0 + r->valid;
@@ -757,8 +762,7 @@ int atd_cmd_replay(int argc, char **argv)
      * be ~10 % of a run that fits one batch, for nothing. Batches ended by the memory budget
      * were written: later events of the run needed their state. */
     if (rc == 0 && r.txn && made_tmp) {
-        size_t bytes = atd_engine_batch_bytes(r.eng);
-        if (bytes > r.cache_peak) r.cache_peak = bytes;
+        note_cache_peak(&r);
         r.skipped_last = 1;
     } else if (rc == 0 && r.txn) {
         rc = batch_end(&r);
