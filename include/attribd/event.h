@@ -94,6 +94,14 @@ int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str p
                          const struct atd_config *cfg, atd_arena *arena, atd_event *ev,
                          atd_event_error *err);
 
+/* Most texts (one flat, compact object without escapes) take a faster path that gives the same
+ * result; anything else, and every failure, goes through the general one. Tests call this to
+ * compare the two: on = 0 sends every text through the general path, 1 (the default) restores
+ * the fast one. Not thread-safe: call it before parsing starts. */
+void atd_event_parse_use_flat(int on);
+/* How many texts this thread's calls parsed through the fast path (for tests). */
+unsigned long atd_event_parse_flat_count(void);
+
 /* Record format: the protobuf-c encoding of attribd.v1.Event.
  * atd_event_encoded_size gives an upper bound for the buffer (cheap, not exact). */
 size_t atd_event_encoded_size(const atd_event *ev);

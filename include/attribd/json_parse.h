@@ -104,6 +104,29 @@ typedef struct atd_json_keyset {
     int n;
 } atd_json_keyset;
 
+/* The bucket of a key given as its bytes 0-7 and 8-15, zero-padded (lo, hi): the top byte of
+ * a product depends on every bit of the input. The length is left out: a key differs from a
+ * name with the same bytes and hash only by trailing NULs (an escaped \u0000), which the full
+ * compare of atd_json_keyset_probe catches. Inline, for parsers' fast paths that have the
+ * key's bytes in registers already. */
+static inline unsigned atd_json_keyset_hash(uint64_t mul, uint64_t lo, uint64_t hi)
+{
+    return (unsigned)(((lo ^ hi) * mul) >> 56);
+}
+
+/* The slot of the key with bytes lo/hi (as above) and length len, or -1. */
+static inline int atd_json_keyset_probe(const atd_json_keyset *ks, uint64_t lo, uint64_t hi,
+                                        size_t len)
+{
+    for (unsigned h = atd_json_keyset_hash(ks->mul, lo, hi);; h = (h + 1) & 255) {
+        unsigned b = ks->bucket[h];
+        if (!b) return -1;
+        if (ks->key[b - 1].lo == lo && ks->key[b - 1].hi == hi && ks->key[b - 1].len == len)
+            return (int)b - 1;
+        if (ks->perfect) return -1; /* the only key with this hash is elsewhere */
+    }
+}
+
 /* names[i] (NUL-terminated, copied) gets slot i. Returns 0, or ATD_EINVAL for more than 64
  * names, a name longer than 16 bytes or a name given twice. */
 int atd_json_keyset_init(atd_json_keyset *ks, const char *const *names, int n);
@@ -139,6 +162,9 @@ size_t atd_json_string_unescape(const char *s, size_t n, char *out);
 /* 0 when s[0..n) is exactly a JSON number (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?),
  * else -1. */
 int atd_json_number_check(const char *s, size_t n);
+/* The end of the longest JSON number at s[i] (the RFC grammar above), or (size_t)-1 when s[i]
+ * starts none (or i >= n). What follows it is the caller's business. */
+size_t atd_json_number_end(const char *s, size_t n, size_t i);
 /* 1 when the number text (already checked) has no fraction and no exponent. */
 int atd_json_number_is_integer(const char *s, size_t n);
 

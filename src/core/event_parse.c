@@ -254,23 +254,17 @@ static inline uint64_t value8(uint64_t x)
 }
 #endif
 
-/* ts: a JSON integer token (no fraction, no exponent) in [0, 2^53 - 1]. "-0" is the integer 0:
- * JSON has no separate negative zero integer and every JSON parser reads it as 0. */
-static int parse_ts(ctx *c, int64_t *ts)
+/* The value of a ts token p[0..n) (a valid JSON number): 0 and *ts for an integer (no fraction,
+ * no exponent) in [0, 2^53 - 1], else -1. "-0" is the integer 0: JSON has no separate negative
+ * zero integer and every JSON parser reads it as 0. */
+static int ts_value(const char *p, size_t n, int64_t *ts)
 {
-    static const char msg[] = "ts must be an integer in [0, 2^53-1]";
-    int t = ftype(c, F_TS);
-    if (t == 0) return reject(c->err, 400, "ts", "ts is required");
-    if (t != ATD_JSON_NUMBER) return reject(c->err, 400, "ts", msg);
-    const atd_json_val *tk = &c->val[F_TS];
-    const char *p = c->s + tk->start;
-    size_t n = tk->end - tk->start;
-    int neg = p[0] == '-';
+    int neg = n > 0 && p[0] == '-';
     if (neg) {
         p++;
         n--;
     }
-    if (n > 16) return reject(c->err, 400, "ts", msg); /* 2^53 - 1 has 16 digits */
+    if (n > 16) return -1; /* 2^53 - 1 has 16 digits */
     int64_t v = 0;
     size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -281,7 +275,7 @@ static int parse_ts(ctx *c, int64_t *ts)
         uint64_t hi, lo;
         memcpy(&hi, p, 8);
         memcpy(&lo, p + n - 8, 8);
-        if (!digits8(hi) || !digits8(lo)) return reject(c->err, 400, "ts", msg);
+        if (!digits8(hi) || !digits8(lo)) return -1;
         lo = value8(lo - ONES8 * '0');
         if (n > 8) {
             /* the first n - 8 digits: shifted up, the bytes below them become zero digits */
@@ -296,12 +290,25 @@ static int parse_ts(ctx *c, int64_t *ts)
     for (; i < n; i++) {
         /* a valid JSON number: anything but a digit is a fraction or an exponent */
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
-        if (d > 9) return reject(c->err, 400, "ts", msg);
+        if (d > 9) return -1;
         v = v * 10 + d;
     }
-    if (neg && v != 0) return reject(c->err, 400, "ts", msg);
-    if (v > ((int64_t)1 << 53) - 1) return reject(c->err, 400, "ts", msg);
+    if (neg && v != 0) return -1;
+    if (v > ((int64_t)1 << 53) - 1) return -1;
     *ts = v;
+    return 0;
+}
+
+/* ts: a JSON integer token in [0, 2^53 - 1] (ts_value). */
+static int parse_ts(ctx *c, int64_t *ts)
+{
+    static const char msg[] = "ts must be an integer in [0, 2^53-1]";
+    int t = ftype(c, F_TS);
+    if (t == 0) return reject(c->err, 400, "ts", "ts is required");
+    if (t != ATD_JSON_NUMBER) return reject(c->err, 400, "ts", msg);
+    const atd_json_val *tk = &c->val[F_TS];
+    if (ts_value(c->s + tk->start, tk->end - tk->start, ts) < 0)
+        return reject(c->err, 400, "ts", msg);
     return 0;
 }
 
@@ -552,14 +559,346 @@ static int parse_app_event(ctx *c, atd_event *ev)
     return 0;
 }
 
+/* --- the fast path: one flat, compact object ------------------------------------------ */
+
+/* Almost every event (a line of replay or import, the body of an SDK request) is one flat,
+ * compact object whose strings have no escapes: `{"type":"click","ts":1793534400050,...}`.
+ * parse_flat reads that form only, and writes each string straight into the event (a span of
+ * the text's copy, NUL-terminated over its closing quote) instead of noting where each value
+ * is and reading the notes afterwards. It takes a text only when it can give exactly what the
+ * general path gives: at anything else (whitespace, an escape, a byte that is not printable
+ * ASCII, a nested value, a field of an unexpected JSON type, a missing or bad field, an
+ * unknown app) it returns 0, and the general path reads the text from the start and gives the
+ * answer or the error. tests/unit/test_event_parse_flat.c checks both paths against each other. */
+
+enum flat_kind { FK_STR, FK_TYPE, FK_TS, FK_BOOL, FK_NUM, FK_IGNORE };
+static const uint8_t flat_kind[F__COUNT] = {
+    [F_TYPE] = FK_TYPE, [F_TS] = FK_TS, [F_IS_RETARGETING] = FK_BOOL,
+    [F_REVENUE] = FK_NUM, [F_EVENT_VALUE] = FK_IGNORE, /* every other field is a string */
+};
+#define EV_STR(name) offsetof(atd_event, name)
+static const uint16_t flat_off[F__COUNT] = {
+    [F_APP_ID] = EV_STR(app_id), [F_IP] = EV_STR(ip), [F_USER_AGENT] = EV_STR(user_agent),
+    [F_ADVERTISING_ID] = EV_STR(advertising_id), [F_MEDIA_SOURCE] = EV_STR(media_source),
+    [F_CAMPAIGN] = EV_STR(campaign), [F_CAMPAIGN_ID] = EV_STR(campaign_id),
+    [F_ADSET] = EV_STR(adset), [F_ADSET_ID] = EV_STR(adset_id), [F_AD] = EV_STR(ad),
+    [F_AD_ID] = EV_STR(ad_id), [F_SITE_ID] = EV_STR(site_id), [F_CHANNEL] = EV_STR(channel),
+    [F_CLICK_ID] = EV_STR(click_id), [F_CLICK_LOOKBACK] = EV_STR(click_lookback),
+    [F_VIEW_LOOKBACK] = EV_STR(view_lookback), [F_DEEP_LINK_VALUE] = EV_STR(deep_link_value),
+    [F_COST_VALUE] = EV_STR(cost_value), [F_COST_CURRENCY] = EV_STR(cost_currency),
+    [F_DEVICE_ID] = EV_STR(device_id), [F_PLATFORM] = EV_STR(platform),
+    [F_OS_VERSION] = EV_STR(os_version), [F_DEVICE_MODEL] = EV_STR(device_model),
+    [F_APP_VERSION] = EV_STR(app_version), [F_CUSTOMER_USER_ID] = EV_STR(customer_user_id),
+    [F_EVENT_ID] = EV_STR(event_id), [F_EVENT_NAME] = EV_STR(event_name),
+    [F_CURRENCY] = EV_STR(currency),
+};
+#undef EV_STR
+
+/* The string fields each kind of event keeps (the general path never reads the others). */
+#define FB(f) ((uint64_t)1 << (f))
+#define FLAT_COMMON (FB(F_APP_ID) | FB(F_IP) | FB(F_USER_AGENT) | FB(F_ADVERTISING_ID))
+#define FLAT_TOUCH                                                                            \
+    (FB(F_MEDIA_SOURCE) | FB(F_CAMPAIGN) | FB(F_CAMPAIGN_ID) | FB(F_ADSET) | FB(F_ADSET_ID) |  \
+     FB(F_AD) | FB(F_AD_ID) | FB(F_SITE_ID) | FB(F_CHANNEL) | FB(F_CLICK_ID) |                 \
+     FB(F_CLICK_LOOKBACK) | FB(F_VIEW_LOOKBACK) | FB(F_DEEP_LINK_VALUE) | FB(F_COST_VALUE) |    \
+     FB(F_COST_CURRENCY))
+#define FLAT_APP                                                                              \
+    (FB(F_DEVICE_ID) | FB(F_PLATFORM) | FB(F_OS_VERSION) | FB(F_DEVICE_MODEL) |               \
+     FB(F_APP_VERSION) | FB(F_CUSTOMER_USER_ID) | FB(F_EVENT_ID))
+#define FLAT_INAPP (FB(F_EVENT_NAME) | FB(F_CURRENCY))
+
+enum { V_STR, V_NUM, V_TRUE, V_FALSE, V_NULL };
+
+/* The field of the key between the quotes u[ko] and u[kc] (printable ASCII, no escape), or -1:
+ * its bytes, zero-padded to 16, looked up in field_keys. */
+static inline int flat_key(const unsigned char *u, size_t len, size_t ko, size_t kc)
+{
+    size_t k = kc - ko - 1;
+    if (k > ATD_JSON_KEYSET_KEY_MAX) return -1;
+    uint64_t w[2] = {0, 0};
+#if defined(__SSE2__)
+    /* ones[16 - k .. 32 - k): k bytes 0xFF, then zeros */
+    static const unsigned char ones[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                           0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    if (len - (ko + 1) >= 16) {
+        __m128i x = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(u + ko + 1)),
+                                  _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - k)));
+        _mm_storeu_si128((__m128i *)(void *)w, x);
+    } else
+#endif
+        memcpy(w, u + ko + 1, k);
+    const atd_json_keyset *ks = &field_keys;
+    unsigned b = ks->bucket[atd_json_keyset_hash(ks->mul, w[0], w[1])];
+    /* equal padded bytes are the same key: a key here holds no NUL */
+    if (b && ks->key[b - 1].lo == w[0] && ks->key[b - 1].hi == w[1]) return (int)b - 1;
+    return ks->perfect ? -1 : atd_json_keyset_probe(ks, w[0], w[1], k);
+}
+
+#if defined(__SSE2__)
+/* The first byte from c[p] on that is '"', '\\', < 0x20 or >= 0x80 (a signed compare takes
+ * bytes >= 0x80 as negative), 16 at a time. The text's copy ends with zero bytes (flagged),
+ * so this stops there at the latest. */
+static inline size_t flat_look(const unsigned char *c, size_t p)
+{
+    const __m128i bsl = _mm_set1_epi8('\\'), dq = _mm_set1_epi8('"'), sp = _mm_set1_epi8(0x20);
+    for (;; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(c + p));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, bsl), _mm_cmplt_epi8(x, sp)), _mm_cmpeq_epi8(x, dq)));
+        if (m) return p + (size_t)__builtin_ctz(m);
+    }
+}
+
+/* The members this thread met after each field: their first bytes up to the value (`"key":`,
+ * at most 32) and their field, the last two seen after that field (the most recent first).
+ * The events of one source write their keys in the same few orders (an SDK, a generator, an
+ * exporter), so most members are recognized by one 32-byte compare, without finding the key's
+ * end or probing the key set. A member that matches neither is read the long way and becomes
+ * the most recent. Index: the field before it + 1 (0: a key that is not one of §1), or
+ * FLAT_START for the first member. */
+#define FLAT_START (F__COUNT + 1)
+typedef struct flat_member {
+    __m128i pat[2]; /* the bytes, zero after plen */
+    uint32_t mask;  /* (1 << plen) - 1; 0: none known */
+    uint8_t plen;
+    int8_t f; /* the field, or -1 for a key that is not one of §1 */
+} flat_member;
+static _Thread_local flat_member flat_next[FLAT_START + 1][2];
+
+/* Whether the 32 bytes a, b start with member t's bytes. */
+static inline int flat_match(const flat_member *t, __m128i a, __m128i b)
+{
+    unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, t->pat[0])) |
+                  (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, t->pat[1])) << 16;
+    return t->mask && (eq & t->mask) == t->mask;
+}
+
+/* 32 bytes 0xFF then 32 zeros: from ff + 32 - n, the first n bytes are kept */
+static const unsigned char flat_ff[64] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+#endif
+
+static int parse_flat(const char *json, size_t len, unsigned flags, atd_str path_app,
+                      const struct atd_config *cfg, atd_arena *arena, atd_event *ev)
+{
+#if !defined(__SSE2__)
+    (void)json, (void)len, (void)flags, (void)path_app, (void)cfg, (void)arena, (void)ev;
+    return 0;
+#else
+    if (len < 8 || len > COPY_MAX || json[0] != '{' || json[len - 1] != '}') return 0;
+    /* the copy of the text that keeps the strings (see ctx.copy), 32 zero bytes (16-byte
+     * steps may look past the end), then room for an ip's canonical form and the URL's app */
+    size_t need = ATD_IP_TEXT_MAX + (path_app.p ? path_app.n + 1 : 0);
+    char *copy = atd_arena_alloc(arena, len + 32 + need);
+    memcpy(copy, json, len);
+    memset(copy + len, 0, 32);
+    char *room = copy + len + 32;
+    const unsigned char *c = (const unsigned char *)copy;
+    memset(ev, 0, sizeof *ev);
+
+    uint64_t set = 0; /* string fields written into ev */
+    size_t type_s = 0, type_e = 0, ts_s = 0, ts_e = 0, rev_s = 0, rev_e = 0;
+    int have_type = 0, have_ts = 0, have_rev = 0, retarget = 0;
+    size_t i = 1; /* where the member starts */
+    int prev = FLAT_START;
+    for (;;) {
+        if (c[i] != '"') return 0;
+        /* the key: one met after the previous field, or read and noted */
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(c + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(c + i + 16));
+        flat_member *t = flat_next[prev];
+        size_t vs;
+        int f;
+        if (flat_match(&t[0], a, b)) {
+            /* the same bytes as a key read before: valid, and the same field */
+            f = t[0].f;
+            vs = i + t[0].plen;
+        } else if (flat_match(&t[1], a, b)) {
+            f = t[1].f;
+            vs = i + t[1].plen;
+        } else {
+            size_t kc = flat_look(c, i + 1);
+            if (c[kc] != '"' || c[kc + 1] != ':') return 0;
+            f = flat_key(c, len + 32, i, kc);
+            vs = kc + 2;
+            size_t plen = vs - i;
+            t[1] = t[0];
+            if (plen <= 32) {
+                const unsigned char *m = flat_ff + 32 - plen;
+                t[0].pat[0] = _mm_and_si128(a, _mm_loadu_si128((const __m128i *)(const void *)m));
+                t[0].pat[1] =
+                    _mm_and_si128(b, _mm_loadu_si128((const __m128i *)(const void *)(m + 16)));
+                t[0].mask = plen == 32 ? 0xFFFFFFFFu : (1u << plen) - 1;
+                t[0].plen = (uint8_t)plen;
+                t[0].f = (int8_t)f;
+            } else {
+                t[0].mask = 0;
+            }
+        }
+        prev = f + 1;
+        /* the value */
+        int kind = f < 0 ? FK_IGNORE : flat_kind[f];
+        size_t e;
+        if (c[vs] == '"') {
+            size_t ve = flat_look(c, vs + 1);
+            if (c[ve] != '"') return 0; /* an escape, a byte to check, or the end */
+            e = ve + 1; /* < len: the text ends with a closing brace */
+            if (kind == FK_STR) {
+                atd_str *d = (atd_str *)(void *)((char *)ev + flat_off[f]);
+                copy[ve] = 0;
+                d->p = copy + vs + 1;
+                d->n = ve - vs - 1;
+                set |= FB(f);
+            } else if (kind == FK_TYPE) {
+                have_type = 1, type_s = vs + 1, type_e = ve;
+            } else if (kind != FK_IGNORE) {
+                return 0; /* a string for ts, is_retargeting or revenue */
+            }
+        } else {
+            int vk;
+            unsigned char v0 = c[vs];
+            if (v0 == 't' && len - vs >= 4 && memcmp(c + vs, "true", 4) == 0)
+                vk = V_TRUE, e = vs + 4;
+            else if (v0 == 'f' && len - vs >= 5 && memcmp(c + vs, "false", 5) == 0)
+                vk = V_FALSE, e = vs + 5;
+            else if (v0 == 'n' && len - vs >= 4 && memcmp(c + vs, "null", 4) == 0)
+                vk = V_NULL, e = vs + 4;
+            else if ((e = atd_json_number_end(copy, len, vs)) != (size_t)-1)
+                vk = V_NUM;
+            else
+                return 0; /* an object, an array, whitespace, or not JSON */
+            if (e >= len) return 0;
+            switch (kind) {
+            case FK_STR:
+                if (vk != V_NULL) return 0;
+                *(atd_str *)(void *)((char *)ev + flat_off[f]) = ATD_STR_NULL;
+                set &= ~FB(f);
+                break;
+            case FK_TYPE:
+                if (vk != V_NULL) return 0;
+                have_type = 0;
+                break;
+            case FK_TS:
+                if (vk != V_NUM && vk != V_NULL) return 0;
+                have_ts = vk == V_NUM, ts_s = vs, ts_e = e;
+                break;
+            case FK_BOOL:
+                if (vk != V_TRUE && vk != V_FALSE && vk != V_NULL) return 0;
+                retarget = vk == V_TRUE;
+                break;
+            case FK_NUM:
+                if (vk != V_NUM && vk != V_NULL) return 0;
+                have_rev = vk == V_NUM, rev_s = vs, rev_e = e;
+                break;
+            default: break; /* not a field of §1, or event_value (only an object is kept) */
+            }
+        }
+        if (c[e] == ',') {
+            i = e + 1;
+            continue;
+        }
+        if (e == len - 1) break; /* the closing '}' (json[len - 1] is one) */
+        return 0;
+    }
+
+    /* what the general path checks, in any order: each failure is its answer to give */
+    if (!have_type) return 0;
+    ev->type = atd_event_type_parse((atd_str){json + type_s, type_e - type_s});
+    if (ev->type == ATD_EV_NONE) return 0;
+    if ((flags & ATD_PARSE_REQUIRE_TS) && (!have_ts || ts_value(json + ts_s, ts_e - ts_s, &ev->ts) < 0))
+        return 0;
+    if (path_app.p) {
+        if ((set & FB(F_APP_ID)) && !atd_str_eq(ev->app_id, path_app)) return 0;
+        if (path_app.n == 0) return 0;
+        memcpy(room, path_app.p, path_app.n);
+        room[path_app.n] = 0;
+        ev->app_id.p = room;
+        ev->app_id.n = path_app.n;
+        room += path_app.n + 1;
+    } else if (!(set & FB(F_APP_ID)) || ev->app_id.n == 0) {
+        return 0;
+    }
+    if (cfg && !atd_config_app(cfg, ev->app_id.p, ev->app_id.n)) return 0;
+    uint64_t keep = FLAT_COMMON;
+    if (ATD_EV_IS_TOUCH(ev->type)) {
+        if (!(set & FB(F_MEDIA_SOURCE)) || ev->media_source.n == 0) return 0;
+        ev->is_retargeting = retarget;
+        keep |= FLAT_TOUCH;
+    } else {
+        if (!(set & FB(F_DEVICE_ID)) || ev->device_id.n == 0) return 0;
+        if ((set & FB(F_PLATFORM)) && !atd_str_eq_c(ev->platform, "android") &&
+            !atd_str_eq_c(ev->platform, "ios"))
+            return 0;
+        keep |= FLAT_APP;
+        if (ev->type == ATD_EV_INAPP) {
+            if (!(set & FB(F_EVENT_NAME)) || ev->event_name.n == 0) return 0;
+            if (have_rev) {
+                copy[rev_e] = 0; /* the delimiter after it: no value's */
+                double v = strtod(copy + rev_s, NULL);
+                if (!isfinite(v)) return 0;
+                ev->has_revenue = 1;
+                ev->revenue = v;
+            }
+            keep |= FLAT_INAPP;
+        }
+    }
+    /* the fields of other kinds of events are not this event's */
+    for (uint64_t m = set & ~keep; m; m &= m - 1)
+        *(atd_str *)(void *)((char *)ev + flat_off[__builtin_ctzll(m)]) = ATD_STR_NULL;
+    if (set & FB(F_IP)) {
+        uint8_t quad[4];
+        if (is_canonical_ipv4_z(ev->ip.p, ev->ip.n, quad)) {
+            memcpy(ev->ip4, quad, 4); /* the engine takes the address from here */
+            ev->ip4_set = 1;
+        } else {
+            atd_ip ip;
+            if (atd_ip_parse(ev->ip.p, ev->ip.n, &ip) < 0) return 0;
+            char txt[ATD_IP_TEXT_MAX];
+            size_t n = atd_ip_format(&ip, txt);
+            memcpy(room, txt, n);
+            room[n] = 0;
+            ev->ip.p = room;
+            ev->ip.n = n;
+        }
+    }
+    if (set & FB(F_ADVERTISING_ID)) {
+        /* trimmed, A-Z lower-cased; only '0' and '-' (limited ad tracking) is absent */
+        char *p = (char *)ev->advertising_id.p; /* in our copy */
+        size_t b = 0, e = ev->advertising_id.n;
+        while (b < e && is_blank(p[b])) b++;
+        while (e > b && is_blank(p[e - 1])) e--;
+        if (lower_is_lat(p + b, e - b)) {
+            ev->advertising_id = ATD_STR_NULL;
+        } else {
+            p[e] = 0;
+            ev->advertising_id.p = p + b;
+            ev->advertising_id.n = e - b;
+        }
+    }
+    return 1;
+#endif
+}
+#undef FB
+
+static int flat_on = 1; /* tests compare the two paths: atd_event_parse_use_flat */
+static _Thread_local unsigned long flat_taken;
+
+void atd_event_parse_use_flat(int on) { flat_on = on; }
+unsigned long atd_event_parse_flat_count(void) { return flat_taken; }
+
 int atd_event_parse_json(const char *json, size_t len, unsigned flags, atd_str path_app,
                          const struct atd_config *cfg, atd_arena *arena, atd_event *ev,
                          atd_event_error *err)
 {
-    memset(ev, 0, sizeof *ev);
     err->http_status = 0;
     err->field = NULL;
     err->message[0] = 0;
+    if (flat_on && parse_flat(json, len, flags, path_app, cfg, arena, ev)) {
+        flat_taken++;
+        return 0;
+    }
+    memset(ev, 0, sizeof *ev);
 
     /* Say "not an object" for any other top-level value before looking further. */
     size_t first = 0;

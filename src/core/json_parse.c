@@ -279,6 +279,11 @@ static size_t number_end(const char *s, size_t n, size_t i)
     return i;
 }
 
+size_t atd_json_number_end(const char *s, size_t n, size_t i)
+{
+    return i < n ? number_end(s, n, i) : (size_t)-1;
+}
+
 int atd_json_number_check(const char *s, size_t n)
 {
     return n > 0 && number_end(s, n, 0) == n ? 0 : -1;
@@ -636,18 +641,12 @@ int atd_json_scan_end(atd_json_scanner *sc)
  * by trailing NULs (an escaped \u0000), which the full compare catches. */
 static inline unsigned keyset_hash(uint64_t mul, uint64_t lo, uint64_t hi)
 {
-    return (unsigned)(((lo ^ hi) * mul) >> 56);
+    return atd_json_keyset_hash(mul, lo, hi);
 }
 
 static inline int keyset_probe(const atd_json_keyset *ks, uint64_t lo, uint64_t hi, size_t len)
 {
-    for (unsigned h = keyset_hash(ks->mul, lo, hi);; h = (h + 1) & 255) {
-        unsigned b = ks->bucket[h];
-        if (!b) return -1;
-        if (ks->key[b - 1].lo == lo && ks->key[b - 1].hi == hi && ks->key[b - 1].len == len)
-            return (int)b - 1;
-        if (ks->perfect) return -1; /* the only key with this hash is elsewhere */
-    }
+    return atd_json_keyset_probe(ks, lo, hi, len);
 }
 
 /* Bytes p[0..n), n <= 16, as two zero-padded words in the machine's byte order (the short

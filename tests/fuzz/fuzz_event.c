@@ -1,5 +1,6 @@
 /* libFuzzer target: atd_event_parse_json on arbitrary bytes. Beyond "no crash", every accepted
- * event must satisfy the §1 invariants and survive the record codec unchanged. */
+ * event must satisfy the §1 invariants and survive the record codec unchanged, and the fast
+ * path for flat objects must give what the general path gives. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "attribd/config.h"
 #include "attribd/event.h"
 #include "attribd/ip.h"
+#include "event_compare.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -105,6 +107,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         int rc = atd_event_parse_json(json, size, modes[m].flags, modes[m].path, modes[m].cfg,
                                       &arena, &ev, &err);
+        /* the fast path (flat, compact objects) and the general one give the same answer */
+        atd_event gev;
+        atd_event_error gerr;
+        atd_event_parse_use_flat(0);
+        int grc = atd_event_parse_json(json, size, modes[m].flags, modes[m].path, modes[m].cfg,
+                                       &arena, &gev, &gerr);
+        atd_event_parse_use_flat(1);
+        must(grc == rc);
+        must(rc == 0 ? event_diff(&ev, &gev) == NULL : event_error_same(&err, &gerr));
         if (rc == 0) {
             check_event(&ev, &arena);
             if (modes[m].path.p) must(atd_str_eq_c(ev.app_id, "a"));
