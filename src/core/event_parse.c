@@ -257,7 +257,7 @@ static inline uint64_t value8(uint64_t x)
 /* The value of a ts token p[0..n) (a valid JSON number): 0 and *ts for an integer (no fraction,
  * no exponent) in [0, 2^53 - 1], else -1. "-0" is the integer 0: JSON has no separate negative
  * zero integer and every JSON parser reads it as 0. */
-static int ts_value(const char *p, size_t n, int64_t *ts)
+static inline int ts_value(const char *p, size_t n, int64_t *ts)
 {
     int neg = n > 0 && p[0] == '-';
     if (neg) {
@@ -649,6 +649,20 @@ static inline size_t flat_look(const unsigned char *c, size_t p)
     }
 }
 
+/* The length of the JSON integer at c[p] when it is 1 to 15 digits without a leading zero
+ * followed by ',' or '}' (a ms timestamp), else 0. 16 bytes at once: the copy's zero bytes
+ * after the text are not digits. */
+static inline size_t flat_digits(const unsigned char *c, size_t p)
+{
+    __m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(c + p)),
+                             _mm_set1_epi8('0'));
+    unsigned digit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    size_t n = (size_t)__builtin_ctz(~digit); /* bit 16 and up of ~digit are set */
+    if (n == 0 || n > 15 || (c[p] == '0' && n > 1) || (c[p + n] != ',' && c[p + n] != '}'))
+        return 0;
+    return n;
+}
+
 /* The members this thread met after each field: their first bytes up to the value (`"key":`,
  * at most 32) and their field, the last two seen after that field (the most recent first).
  * The events of one source write their keys in the same few orders (an SDK, a generator, an
@@ -758,6 +772,12 @@ static int parse_flat(const char *json, size_t len, unsigned flags, atd_str path
         } else {
             int vk;
             unsigned char v0 = c[vs];
+            size_t nd;
+            if (kind == FK_TS && (nd = flat_digits(c, vs)) != 0) {
+                /* the common ts: digits only, then the next member or the end */
+                have_ts = 1, ts_s = vs, ts_e = e = vs + nd;
+                goto next;
+            }
             if (v0 == 't' && len - vs >= 4 && memcmp(c + vs, "true", 4) == 0)
                 vk = V_TRUE, e = vs + 4;
             else if (v0 == 'f' && len - vs >= 5 && memcmp(c + vs, "false", 5) == 0)
@@ -794,6 +814,7 @@ static int parse_flat(const char *json, size_t len, unsigned flags, atd_str path
             default: break; /* not a field of §1, or event_value (only an object is kept) */
             }
         }
+    next:
         if (c[e] == ',') {
             i = e + 1;
             continue;
