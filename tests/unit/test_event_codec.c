@@ -142,6 +142,147 @@ static void roundtrip_both_ways(const atd_event *ev)
     free(pbuf);
 }
 
+/* Length classes around the encoder's copy sizes and the varint steps of a length. */
+static const size_t lens[] = {0, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65,
+                              127, 128, 129, 300, 16383, 16384};
+#define N_LENS (sizeof lens / sizeof lens[0])
+
+/* A NUL-terminated string of n bytes (protobuf-c needs the NUL), distinct per seed. */
+static atd_str text_of(size_t n, unsigned seed)
+{
+    char *s = atd_arena_alloc(&arena, n + 1);
+    for (size_t i = 0; i < n; i++) s[i] = (char)('a' + (seed * 7 + i * 13) % 26);
+    s[n] = 0;
+    return (atd_str){s, n};
+}
+
+/* Only the bytes: ours vs protobuf-c's pack (for events the decoder refuses, such as an empty
+ * app_id). */
+static void same_bytes_as_pbc(const atd_event *ev)
+{
+    size_t cap = atd_event_encoded_size(ev);
+    uint8_t *buf = malloc(cap + 1);
+    size_t n = atd_event_encode(ev, buf);
+    CHECK(n <= cap);
+    Attribd__V1__Event pm;
+    to_pbc(ev, &pm);
+    size_t pn = attribd__v1__event__get_packed_size(&pm);
+    uint8_t *pbuf = malloc(pn + 1);
+    attribd__v1__event__pack(&pm, pbuf);
+    CHECK(pn == n && memcmp(pbuf, buf, n) == 0);
+    free(buf);
+    free(pbuf);
+}
+
+static int decodable(const atd_event *ev)
+{
+    return ev->app_id.n && ev->device_id.n && ev->event_name.n &&
+           (!ATD_EV_IS_TOUCH(ev->type) || ev->media_source.n);
+}
+
+/* A valid in-app event with only what decoding requires. */
+static void minimal_inapp(atd_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = ATD_EV_INAPP;
+    ev->ts = 1700000000123LL;
+    ev->app_id = ATD_STR_LIT("a");
+    ev->device_id = ATD_STR_LIT("d");
+    ev->event_name = ATD_STR_LIT("e");
+}
+
+/* Every string field alone (beside the required ones), at every length class: each field's
+ * tag, place and copy are checked against protobuf-c's bytes on their own. */
+static void test_each_field_alone(void)
+{
+    atd_event ev;
+    unsigned seed = 0;
+#define X(f)                                                                                  \
+    for (size_t i = 0; i < N_LENS; i++) {                                                     \
+        atd_arena_reset(&arena);                                                              \
+        minimal_inapp(&ev);                                                                   \
+        ev.f = text_of(lens[i], seed++);                                                      \
+        if (decodable(&ev))                                                                   \
+            roundtrip_both_ways(&ev);                                                         \
+        else                                                                                  \
+            same_bytes_as_pbc(&ev);                                                           \
+    }
+    STR_FIELDS(X)
+#undef X
+    /* the scalars alone */
+    minimal_inapp(&ev);
+    ev.is_retargeting = 1;
+    roundtrip_both_ways(&ev);
+    minimal_inapp(&ev);
+    ev.has_revenue = 1;
+    ev.revenue = 3.25;
+    roundtrip_both_ways(&ev);
+    /* ts on every varint length */
+    for (int b = 0; b < 63; b += 3) {
+        minimal_inapp(&ev);
+        ev.ts = (int64_t)1 << b;
+        roundtrip_both_ways(&ev);
+        ev.ts = ((int64_t)1 << b) - 1;
+        roundtrip_both_ways(&ev);
+    }
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* mostly short strings, sometimes one of the length classes */
+static size_t random_len(uint64_t *x)
+{
+    if (xorshift(x) % 4 == 0) return lens[xorshift(x) % N_LENS];
+    return (size_t)(xorshift(x) % 40);
+}
+
+/* Random subsets of the fields with random lengths and types: the same bytes as protobuf-c,
+ * the length within the bound, and nothing written past the bound. */
+static void test_random_subsets(void)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+#define RND() xorshift(&x)
+    for (int round = 0; round < 3000; round++) {
+        atd_arena_reset(&arena);
+        atd_event ev;
+        minimal_inapp(&ev);
+        ev.type = (atd_event_type)(ATD_EV_CLICK + RND() % 5);
+        ev.media_source = ATD_STR_LIT("m"); /* required on touches */
+        uint64_t shift = RND() % 64;
+        ev.ts = (int64_t)(RND() >> shift);
+        unsigned seed = (unsigned)round * 64;
+#define X(f)                                                                                  \
+    if (RND() % 3 == 0) ev.f = text_of(random_len(&x), seed++);
+        STR_FIELDS(X)
+#undef X
+        if (!ev.app_id.n) ev.app_id = ATD_STR_LIT("a");
+        if (!ev.device_id.n) ev.device_id = ATD_STR_LIT("d");
+        if (!ev.event_name.n) ev.event_name = ATD_STR_LIT("e");
+        if (!ev.media_source.n) ev.media_source = ATD_STR_LIT("m");
+        ev.is_retargeting = RND() % 2;
+        ev.has_revenue = RND() % 2;
+        ev.revenue = ev.has_revenue ? (double)(int64_t)RND() / 1024.0 : 0.0;
+        roundtrip_both_ways(&ev);
+        /* the bound holds: a guard zone after it stays untouched */
+        size_t cap = atd_event_encoded_size(&ev);
+        uint8_t *buf = malloc(cap + 64);
+        memset(buf, 0xA5, cap + 64);
+        size_t n = atd_event_encode(&ev, buf);
+        CHECK(n <= cap);
+        int guard_ok = 1;
+        for (size_t i = cap; i < cap + 64; i++) guard_ok &= buf[i] == 0xA5;
+        CHECK(guard_ok);
+        free(buf);
+    }
+#undef RND
+}
+
 static void test_every_field(void)
 {
     atd_event ev;
@@ -366,6 +507,8 @@ int main(void)
     atd_arena_init(&arena, 4096);
     RUN(test_every_field);
     RUN(test_minimal_and_edges);
+    RUN(test_each_field_alone);
+    RUN(test_random_subsets);
     RUN(test_decode_tolerance);
     RUN(test_decode_corrupt);
     RUN(test_key);
