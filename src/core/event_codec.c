@@ -146,11 +146,60 @@ static inline uint8_t *put_len(uint8_t *p, size_t n)
     return p + put_varint(p, n);
 }
 
+/* Copies n bytes; strings of up to 32 bytes (most of an event's) with two overlapping loads
+ * and stores and no call. Reads and writes only [s, s+n) and [d, d+n). */
+static inline void copy_bytes(uint8_t *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) {
+        struct b16 {
+            uint8_t x[16];
+        } a, b;
+        memcpy(&a, s, 16);
+        memcpy(&b, s + n - 16, 16);
+        memcpy(d, &a, 16);
+        memcpy(d + n - 16, &b, 16);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 32) {
+        memcpy(d, s, n);
+    } else if (n) { /* 1..3 */
+        d[0] = (uint8_t)s[0];
+        d[n / 2] = (uint8_t)s[n / 2];
+        d[n - 1] = (uint8_t)s[n - 1];
+    }
+}
+
 static inline uint8_t *put_str(uint8_t *p, atd_str s)
 {
     p = put_len(p, s.n);
-    memcpy(p, s.p, s.n);
+    copy_bytes(p, s.p, s.n);
     return p + s.n;
+}
+
+/* ts: milliseconds since the epoch take 6 varint bytes from 1971 to 2109; written without the
+ * loop then. */
+static inline uint8_t *put_ts(uint8_t *p, uint64_t v)
+{
+    if (v >= (uint64_t)1 << 35 && v < (uint64_t)1 << 42) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7 | 0x80);
+        p[2] = (uint8_t)(v >> 14 | 0x80);
+        p[3] = (uint8_t)(v >> 21 | 0x80);
+        p[4] = (uint8_t)(v >> 28 | 0x80);
+        p[5] = (uint8_t)(v >> 35);
+        return p + 6;
+    }
+    return p + put_varint(p, v);
 }
 
 /* Tag bytes of a length-delimited field: one byte below field 16, two from 16 on (every field
@@ -179,7 +228,7 @@ size_t atd_event_encode(const atd_event *ev, uint8_t *buf)
         p += put_varint(p, (uint64_t)(int64_t)ev->type);
     /* 2 ts */
     *p++ = TAG_V(2, WT_VARINT);
-    p += put_varint(p, (uint64_t)ev->ts);
+    p = put_ts(p, (uint64_t)ev->ts);
     STR_LO(3, app_id)
     STR_LO(4, ip)
     STR_LO(5, user_agent)
@@ -346,6 +395,15 @@ size_t atd_event_key(const atd_event *ev, char *buf, size_t cap)
      * (the probabilistic match works on it). */
     atd_str dev = ev->device_id;
     if (ATD_EV_IS_TOUCH(ev->type)) dev = ev->advertising_id.p ? ev->advertising_id : ev->ip;
+    if (ev->app_id.n + 1 + dev.n < cap) { /* it fits, with its NUL: the common case */
+        uint8_t *d = (uint8_t *)buf;
+        copy_bytes(d, ev->app_id.p, ev->app_id.n);
+        d[ev->app_id.n] = '/';
+        copy_bytes(d + ev->app_id.n + 1, dev.p, dev.n);
+        size_t len = ev->app_id.n + 1 + dev.n;
+        d[len] = 0;
+        return len;
+    }
     size_t n = 0;
 #define PUT(src, len)                                   \
     do {                                                \

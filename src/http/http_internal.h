@@ -34,6 +34,48 @@ typedef enum atd_route {
 typedef struct atd_http_thread atd_http_thread;
 struct atd_ingest_guard;
 
+/* One configured app as the routes look it up (src/http/apps.c). Pointers into the config the
+ * thread holds; valid until the thread takes a new config. */
+typedef struct atd_http_app {
+    const atd_app_config *cfg;
+    const char *id;
+    size_t id_len;
+    uint64_t hash;
+    const char *sdk_key; /* NULL: no key check */
+    size_t sdk_key_len;
+} atd_http_app;
+
+/* The apps of one config: scanned when few, else by hash (open addressing over slots). */
+typedef struct atd_http_apps {
+    atd_http_app *apps;
+    size_t n;
+    uint32_t *slots; /* index into apps + 1; 0 = empty */
+    size_t mask;
+} atd_http_apps;
+
+/* a == b over n bytes; inline for the short strings of the request path (app ids, keys,
+ * header names): no call for 4..16 bytes. */
+static inline int atd__bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
 /* One event staged for the next group commit (offsets into the thread's values/keys). */
 typedef struct atd_staged {
     size_t koff, klen, voff, vlen;
@@ -65,6 +107,7 @@ struct atd_http_thread {
     /* The config this thread uses, refreshed when srv->cfg_gen moves (no lock per request). */
     atd_config *cfg;
     uint64_t cfg_gen;
+    atd_http_apps apps; /* cfg's apps, indexed (rebuilt with cfg) */
 
     /* Reused for every request of this thread, so the ingest path does not allocate once they
      * have grown to the working size. */
@@ -121,6 +164,18 @@ static inline atd_http_thread *atd__http_thread(h2o_req_t *req)
 /* The current config for this thread (a reference the thread holds; do not release). */
 const atd_config *atd__http_config(atd_http_thread *t);
 
+/* --- apps (src/http/apps.c) ---------------------------------------------------------------- */
+/* Index building and lookup: cfg may be NULL (no apps); the index points into cfg. */
+void atd__http_apps_build(atd_http_apps *ix, const atd_config *cfg);
+void atd__http_apps_free(atd_http_apps *ix);
+const atd_http_app *atd__http_app_find(const atd_http_apps *ix, atd_str id);
+/* The app of this id in the thread's current config, or NULL (unknown app). */
+static inline const atd_http_app *atd__http_app(atd_http_thread *t, atd_str id)
+{
+    atd__http_config(t); /* refreshes t->apps when the config changed */
+    return atd__http_app_find(&t->apps, id);
+}
+
 /* --- responses (src/http/respond.c) ------------------------------------------------------ */
 /* body is copied into the request's pool. */
 void atd__http_send(h2o_req_t *req, int status, const char *reason, const char *content_type,
@@ -147,7 +202,7 @@ h2o_iovec_t atd__http_header(h2o_req_t *req, const char *name, size_t name_len);
  * it is a valid address, else the peer). Writes text into out, returns its length (0 if none). */
 size_t atd__http_client_ip(h2o_req_t *req, int trust_proxy, char out[ATD_IP_TEXT_MAX]);
 /* 1 when the header (name in lower case) equals the app's sdk_key, or no key is configured. */
-int atd__http_key_ok(h2o_req_t *req, const atd_app_config *app, const char *header, size_t hlen);
+int atd__http_key_ok(h2o_req_t *req, const atd_http_app *app, const char *header, size_t hlen);
 
 /* --- query strings (src/http/query.c) ----------------------------------------------------- */
 /* Decodes %XX (and '+' as a space when plus_is_space) of src into dst (at least n bytes);

@@ -53,10 +53,17 @@ size_t atd__http_client_ip(h2o_req_t *req, int trust_proxy, char out[ATD_IP_TEXT
     return peer_ip(req, out);
 }
 
-int atd__http_key_ok(h2o_req_t *req, const atd_app_config *app, const char *header, size_t hlen)
+int atd__http_key_ok(h2o_req_t *req, const atd_http_app *app, const char *header, size_t hlen)
 {
     if (!app->sdk_key) return 1;
-    h2o_iovec_t v = atd__http_header(req, header, hlen);
-    size_t kn = strlen(app->sdk_key);
-    return v.base && v.len == kn && !memcmp(v.base, app->sdk_key, kn);
+    /* The first header of that name, found by its text: h2o keeps request header names in
+     * lower case, a token's text included, so this finds what a token lookup would (without
+     * one: this runs on every SDK request). */
+    const h2o_header_t *h = req->headers.entries, *end = h + req->headers.size;
+    for (; h < end; h++) {
+        if (h->name->len != hlen || !atd__bytes_eq(h->name->base, header, hlen)) continue;
+        return h->value.len == app->sdk_key_len &&
+               atd__bytes_eq(h->value.base, app->sdk_key, app->sdk_key_len);
+    }
+    return 0;
 }

@@ -108,18 +108,21 @@ static void send_parse_error(h2o_req_t *req, const atd_event_error *err, long li
     atd__http_send_error(req, status, err->message, err->field ? err->field : "body", line);
 }
 
-static const atd_app_config *find_app(h2o_req_t *req, const atd_config *cfg, atd_str app)
+/* The app of the URL, or NULL after answering 404. Once it is found, the routes parse with
+ * cfg NULL: the event's app is the URL's (the parser refuses any other), so the parser's own
+ * app check would only repeat this lookup. */
+static const atd_http_app *find_app(atd_http_thread *t, h2o_req_t *req, atd_str app)
 {
-    const atd_app_config *a = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
+    const atd_http_app *a = atd__http_app(t, app);
     if (!a) atd__http_send_error(req, 404, "unknown app", "app_id", 0);
     return a;
 }
 
 int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, atd_str app)
 {
-    const atd_config *cfg = atd__http_config(t);
-    const atd_app_config *appc = find_app(req, cfg, app);
+    const atd_http_app *appc = find_app(t, req, app);
     if (!appc) return 0;
+    const atd_config *cfg = t->cfg;
     atd_arena_reset(&t->arena);
     atd_buf *j = &t->json;
     j->n = 0;
@@ -144,7 +147,7 @@ int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, at
 
     atd_event *ev = atd__ingest_events(t, 1);
     atd_event_error err;
-    if (atd_event_parse_json(j->p, j->n, 0, app, cfg, &t->arena, ev, &err) != 0) {
+    if (atd_event_parse_json(j->p, j->n, 0, app, NULL, &t->arena, ev, &err) != 0) {
         send_parse_error(req, &err, 0);
         return 0;
     }
@@ -155,8 +158,9 @@ int atd__route_touch(atd_http_thread *t, h2o_req_t *req, atd_event_type type, at
     if (type == ATD_EV_CLICK) {
         if (c.af_r && redirect_ok(c.af_r, c.af_r_len))
             to = c.af_r, ton = c.af_r_len;
-        else if (appc->store_url && redirect_ok(appc->store_url, strlen(appc->store_url)))
-            to = appc->store_url, ton = strlen(appc->store_url);
+        else if (appc->cfg->store_url &&
+                 redirect_ok(appc->cfg->store_url, strlen(appc->cfg->store_url)))
+            to = appc->cfg->store_url, ton = strlen(appc->cfg->store_url);
     }
     atd__ingest_answer(t, req, to ? 302 : 204, NULL, 0, to, ton);
     return 0;
@@ -203,9 +207,9 @@ static void fill_from_request(atd_event *ev, lazy_ip *ip, h2o_req_t *req)
 
 int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
 {
-    const atd_config *cfg = atd__http_config(t);
-    const atd_app_config *appc = find_app(req, cfg, app);
+    const atd_http_app *appc = find_app(t, req, app);
     if (!appc) return 0;
+    const atd_config *cfg = t->cfg;
     if (!atd__http_key_ok(req, appc, H2O_STRLIT("x-sdk-key"))) {
         atd__http_send_error(req, 401, "missing or wrong X-Sdk-Key header", "sdk_key", 0);
         return 0;
@@ -224,7 +228,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
      * one object first: that is the common SDK request and costs one parse. */
     size_t n = 0;
     atd_event *ev = atd__ingest_events(t, 1);
-    int single = atd_event_parse_json(body, len, 0, app, cfg, &t->arena, ev, &err) == 0;
+    int single = atd_event_parse_json(body, len, 0, app, NULL, &t->arena, ev, &err) == 0;
     if (single) {
         if (!ATD_EV_IS_APP(ev->type)) {
             atd__http_send_error(req, 400, "touch events go to /c/{app} or /i/{app}", "type", 1);
@@ -248,7 +252,7 @@ int atd__route_sdk(atd_http_thread *t, h2o_req_t *req, atd_str app)
             line++;
             if (blank(s, ln)) continue;
             ev = atd__ingest_events(t, n + 1) + n;
-            if (atd_event_parse_json(s, ln, 0, app, cfg, &t->arena, ev, &err) != 0) {
+            if (atd_event_parse_json(s, ln, 0, app, NULL, &t->arena, ev, &err) != 0) {
                 send_parse_error(req, &err, line);
                 return 0;
             }

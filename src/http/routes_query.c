@@ -39,8 +39,7 @@ static int first_launch(h2o_req_t *req)
 
 int atd__route_conversion(atd_http_thread *t, h2o_req_t *req, atd_str app, atd_str device)
 {
-    const atd_config *cfg = atd__http_config(t);
-    const atd_app_config *appc = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
+    const atd_http_app *appc = atd__http_app(t, app);
     if (!appc) {
         atd__http_send_error(req, 404, "unknown app", "app_id", 0);
         return 0;

@@ -238,8 +238,7 @@ int atd__s2s_to_json(const char *js, size_t len, atd_arena *arena, atd_buf *b,
 
 int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
 {
-    const atd_config *cfg = atd__http_config(t);
-    const atd_app_config *appc = cfg ? atd_config_app(cfg, app.p, app.n) : NULL;
+    const atd_http_app *appc = atd__http_app(t, app);
     if (!appc) {
         atd__http_send_error(req, 404, "unknown app", "app_id", 0);
         return 0;
@@ -259,7 +258,8 @@ int atd__route_s2s(atd_http_thread *t, h2o_req_t *req, atd_str app)
     }
     atd_event *evp = atd__ingest_events(t, 1);
     atd_event_error err;
-    if (atd_event_parse_json(t->json.p, t->json.n, 0, app, cfg, &t->arena, evp, &err) != 0) {
+    /* cfg NULL: the app is the URL's, found above (routes_ingest.c, find_app) */
+    if (atd_event_parse_json(t->json.p, t->json.n, 0, app, NULL, &t->arena, evp, &err) != 0) {
         atd__http_send_error(req, err.http_status ? err.http_status : 400, err.message,
                              af_field(err.field), 0);
         return 0;

@@ -112,6 +112,7 @@ const atd_config *atd__http_config(atd_http_thread *t)
     if (!t->cfg || gen != t->cfg_gen) {
         atd_config *cfg = atd_config_current();
         if (cfg) {
+            atd__http_apps_build(&t->apps, cfg);
             if (t->cfg) atd_config_release(t->cfg);
             t->cfg = cfg;
             t->cfg_gen = gen;
@@ -500,6 +501,7 @@ void atd_http_server_stop(atd_http_server *srv, int grace_ms)
     for (int i = 0; i < srv->n_threads; i++) pthread_join(srv->threads[i].tid, NULL);
     for (int i = 0; i < srv->n_threads; i++) {
         atd_http_thread *t = &srv->threads[i];
+        atd__http_apps_free(&t->apps);
         if (t->cfg) atd_config_release(t->cfg);
         t->cfg = NULL;
         atd_arena_free(&t->arena);

@@ -225,6 +225,14 @@ static void test_each_field_alone(void)
         ev.ts = ((int64_t)1 << b) - 1;
         roundtrip_both_ways(&ev);
     }
+    /* the edges of the 6-byte fast path of ms timestamps, and today */
+    static const int64_t edges[] = {((int64_t)1 << 35) - 1, (int64_t)1 << 35,
+                                    ((int64_t)1 << 42) - 1, (int64_t)1 << 42, 1795000000000LL};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        minimal_inapp(&ev);
+        ev.ts = edges[i];
+        roundtrip_both_ways(&ev);
+    }
 }
 
 static uint64_t xorshift(uint64_t *x)
@@ -500,6 +508,30 @@ static void test_key(void)
     b.ip = ATD_STR_LIT("9.9.9.9");
     size_t na = atd_event_key(&a, ka, sizeof ka), nb = atd_event_key(&b, kb, sizeof kb);
     CHECK(na == nb && memcmp(ka, kb, na) == 0);
+
+    /* every length class of app and device, every buffer size around the key's length: the
+     * bytes of app + '/' + device, truncated to cap, NUL after when it fits, nothing past cap */
+    int all_ok = 1;
+    for (size_t i = 0; i < N_LENS && lens[i] < 200; i++) {
+        for (size_t j = 0; j < N_LENS && lens[j] < 200; j++) {
+            atd_arena_reset(&arena);
+            minimal_inapp(&a);
+            a.app_id = text_of(lens[i], 1);
+            a.device_id = text_of(lens[j], 2);
+            char want[512];
+            size_t wn = (size_t)snprintf(want, sizeof want, "%s/%s", a.app_id.p, a.device_id.p);
+            for (size_t cap = 0; cap <= wn + 2; cap++) {
+                char out[512];
+                memset(out, '#', sizeof out);
+                size_t got = atd_event_key(&a, out, cap);
+                size_t expect = wn < cap ? wn : cap;
+                all_ok &= got == expect && memcmp(out, want, got) == 0;
+                if (got < cap) all_ok &= out[got] == 0;
+                all_ok &= out[cap] == '#';
+            }
+        }
+    }
+    CHECK(all_ok);
 }
 
 int main(void)
