@@ -89,6 +89,12 @@ void atd_touch_encode_ref(int64_t ts, uint64_t seq, uint8_t type, atd_str adid,
                           const uint8_t *uuid, atd_buf *b);
 /* The text of a short reference's UUID (36 bytes, lower case) into out. */
 void atd_touch_uuid_text(const uint8_t raw[16], char out[36]);
+/* 0 and the 16 bytes of text in raw when it is a lower-case UUID (8-4-4-4-12 hex digits), else
+ * -1 (raw may then hold anything). */
+int atd_touch_uuid_parse(atd_str text, uint8_t raw[16]);
+/* Tests: on 0 the portable word-at-a-time decoder is used instead of the SIMD one (on 1: the
+ * SIMD one again where the CPU has it). */
+void atd_touch_uuid_simd(int on);
 
 /* A cursor over a list value. */
 typedef struct atd_touch_iter {
