@@ -3,16 +3,17 @@
  * buffer. */
 #include "attribd/engine.h"
 
-static const char *type_name(atd_result_type t)
+/* The name of a result type and its length. */
+static atd_str type_name(atd_result_type t)
 {
     switch (t) {
-    case ATD_RES_INSTALL: return "install";
-    case ATD_RES_REINSTALL: return "reinstall";
-    case ATD_RES_REATTRIBUTION: return "re-attribution";
-    case ATD_RES_SESSION: return "session";
-    case ATD_RES_REENGAGEMENT: return "re-engagement";
-    case ATD_RES_INAPP: return "inapp";
-    default: return "none";
+    case ATD_RES_INSTALL: return ATD_STR_LIT("install");
+    case ATD_RES_REINSTALL: return ATD_STR_LIT("reinstall");
+    case ATD_RES_REATTRIBUTION: return ATD_STR_LIT("re-attribution");
+    case ATD_RES_SESSION: return ATD_STR_LIT("session");
+    case ATD_RES_REENGAGEMENT: return ATD_STR_LIT("re-engagement");
+    case ATD_RES_INAPP: return ATD_STR_LIT("inapp");
+    default: return ATD_STR_LIT("none");
     }
 }
 
@@ -36,16 +37,6 @@ static inline void lit(w *o, const char *s, size_t n)
     o->p += n;
 }
 #define LIT(o, s) lit(o, s, sizeof(s) - 1)
-
-/* SWAR tests over 8 bytes: whether one is below 0x20, a '"' or a '\\' (exact as a yes/no,
- * which is all that is asked: the byte loop then finds which). */
-static inline int word_needs_escape(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    uint64_t t = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
-    return (t & high) != 0;
-}
 
 static char *str_escaped(char *p, const char *s, size_t n)
 {
@@ -76,9 +67,95 @@ static char *str_escaped(char *p, const char *s, size_t n)
     return p;
 }
 
-/* The output has room for the worst case (6 bytes per input byte), so a clean string of 8
- * bytes or more is copied a word at a time while it is checked (its last word overlapping the
- * one before), without a call; short strings and those with a byte to escape go byte by byte. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* The bytes of x (those of mask: a bit per byte) that need escaping: below 0x20, '"', '\\'. */
+static inline int vec_needs_escape(__m128i x, int mask)
+{
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x); /* x <= 0x1f */
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c)) & mask;
+}
+
+static inline __m128i load8(const char *p)
+{
+    return _mm_loadl_epi64((const __m128i *)(const void *)p);
+}
+
+static inline void store8(char *p, __m128i x) { _mm_storel_epi64((__m128i *)(void *)p, x); }
+
+/* The output has room for the worst case (6 bytes per input byte), so a clean string is
+ * checked and copied 16 bytes at a time (SSE2, every x86-64 has it) without a call, never
+ * reading past its end: from 16 bytes by 16 (the last block overlapping the one before), from
+ * 8 as two overlapping 8-byte halves, from 4 as two 4-byte ones, up to 3 as its first, middle
+ * and last byte. A string with a byte to escape goes byte by byte. */
+static void str(w *o, atd_str s)
+{
+    if (!s.p) {
+        LIT(o, "null");
+        return;
+    }
+    char *p = o->p;
+    *p++ = '"';
+    const char *in = s.p;
+    size_t n = s.n;
+    if (n >= 16) {
+        size_t i = 0;
+        __m128i x;
+        for (; i + 16 <= n; i += 16) {
+            x = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+            if (vec_needs_escape(x, 0xffff)) goto slow;
+            _mm_storeu_si128((__m128i *)(void *)(p + i), x);
+        }
+        if (i < n) {
+            x = _mm_loadu_si128((const __m128i *)(const void *)(in + n - 16));
+            if (vec_needs_escape(x, 0xffff)) goto slow;
+            _mm_storeu_si128((__m128i *)(void *)(p + n - 16), x);
+        }
+    } else if (n >= 8) {
+        __m128i a = load8(in), b = load8(in + n - 8);
+        if (vec_needs_escape(_mm_unpacklo_epi64(a, b), 0xffff)) goto slow;
+        store8(p, a);
+        store8(p + n - 8, b);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, in, 4);
+        memcpy(&b, in + n - 4, 4);
+        if (vec_needs_escape(_mm_cvtsi64_si128((long long)(a | (uint64_t)b << 32)), 0xff))
+            goto slow;
+        memcpy(p, &a, 4);
+        memcpy(p + n - 4, &b, 4);
+    } else if (n) {
+        char f = in[0], m = in[n / 2], l = in[n - 1];
+        int x = (uint8_t)f | (uint8_t)m << 8 | (uint8_t)l << 16;
+        if (vec_needs_escape(_mm_cvtsi32_si128(x), 0x7)) goto slow;
+        p[0] = f;
+        p[n / 2] = m;
+        p[n - 1] = l;
+    }
+    p += n;
+    goto done;
+slow:
+    p = str_escaped(p, in, n);
+done:
+    *p++ = '"';
+    o->p = p;
+}
+#else
+/* SWAR tests over 8 bytes: whether one is below 0x20, a '"' or a '\\' (exact as a yes/no,
+ * which is all that is asked: the byte loop then finds which). */
+static inline int word_needs_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t t = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+    return (t & high) != 0;
+}
+
+/* The portable form of the above: a word at a time from 8 bytes (the last word overlapping
+ * the one before), shorter strings byte by byte. */
 static void str(w *o, atd_str s)
 {
     if (!s.p) {
@@ -111,61 +188,62 @@ done:
     *p++ = '"';
     o->p = p;
 }
+#endif
 
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
-                                     "31323334353637383940414243444546474849505152535455565758596061"
-                                     "62636465666768697071727374757677787980818283848586878889909192"
-                                     "93949596979899";
-
-/* Decimal digits of u (1..20). */
-static inline unsigned digits_of(uint64_t u)
+/* The 8 decimal digits of v (< 10^8, leading zeros included) as ASCII bytes of a word, the
+ * first digit in the low byte: both halves of 4 digits divided by 100 at once, then the four
+ * 2-digit lanes by 10 at once (multiplications by reciprocals, exact in these ranges: n/100 =
+ * n * 5243 >> 19 for n < 10^4, n/10 = n * 103 >> 10 for n < 100), no lane overflowing into
+ * the next. */
+static inline uint64_t digits8(uint32_t v)
 {
-    static const uint64_t pow10[20] = {1ULL,
-                                       10ULL,
-                                       100ULL,
-                                       1000ULL,
-                                       10000ULL,
-                                       100000ULL,
-                                       1000000ULL,
-                                       10000000ULL,
-                                       100000000ULL,
-                                       1000000000ULL,
-                                       10000000000ULL,
-                                       100000000000ULL,
-                                       1000000000000ULL,
-                                       10000000000000ULL,
-                                       100000000000000ULL,
-                                       1000000000000000ULL,
-                                       10000000000000000ULL,
-                                       100000000000000000ULL,
-                                       1000000000000000000ULL,
-                                       10000000000000000000ULL};
-    /* floor(log10 u) from the bit length (1233/4096 ~ log10 2), then one correction */
-    unsigned bits = 64 - (unsigned)__builtin_clzll(u | 1);
-    unsigned t = (bits * 1233) >> 12;
-    return u ? t + 1 - (u < pow10[t]) : 1;
+    uint64_t x = (v / 10000) | (uint64_t)(v % 10000) << 32;
+    uint64_t q = ((x * 5243) >> 19) & 0x0000007f0000007fULL;
+    x = q | (x - q * 100) << 16;
+    q = ((x * 103) >> 10) & 0x000f000f000f000fULL;
+    x = q | (x - q * 10) << 8;
+    return x + 0x3030303030303030ULL;
 }
 
-/* Two digits at a time, from the end (the ts of a result are 13 digits: 7 steps, not 13
- * divisions and a reversing copy). */
+/* v (< 10^8) without leading zeros at p: 8 bytes are written, the digits are the first ones;
+ * returns the end of the digits. */
+static inline char *digits_lead(char *p, uint32_t v)
+{
+    uint64_t d = digits8(v);
+    /* the leading zeros are the low bytes of d - '0's; v == 0 keeps one */
+    unsigned zeros = v ? (unsigned)__builtin_ctzll(d - 0x3030303030303030ULL) / 8 : 7;
+    d >>= 8 * zeros;
+    memcpy(p, &d, 8);
+    return p + 8 - zeros;
+}
+
+static inline char *digits_all8(char *p, uint32_t v)
+{
+    uint64_t d = digits8(v);
+    memcpy(p, &d, 8);
+    return p + 8;
+}
+
+/* Decimal, 8 digits at a time (a ts of 13 digits: 5 + 8). Writes up to 7 bytes past the
+ * number: the bounds of atd_result_to_json have room for it. */
 static void i64(w *o, int64_t v)
 {
+    char *p = o->p;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    if (v < 0) *o->p++ = '-';
-    unsigned n = digits_of(u);
-    char *e = o->p + n;
-    o->p = e;
-    while (u >= 100) {
-        unsigned r = (unsigned)(u % 100);
-        u /= 100;
-        e -= 2;
-        memcpy(e, digit_pairs + 2 * r, 2);
-    }
-    if (u >= 10) {
-        memcpy(e - 2, digit_pairs + 2 * u, 2);
+    if (v < 0) *p++ = '-';
+    if (u < 100000000) {
+        p = digits_lead(p, (uint32_t)u);
     } else {
-        e[-1] = (char)('0' + u);
+        uint64_t hi = u / 100000000;
+        if (hi < 100000000) {
+            p = digits_lead(p, (uint32_t)hi);
+        } else { /* 17 to 20 digits */
+            p = digits_lead(p, (uint32_t)(hi / 100000000));
+            p = digits_all8(p, (uint32_t)(hi % 100000000));
+        }
+        p = digits_all8(p, (uint32_t)(u % 100000000));
     }
+    o->p = p;
 }
 
 static void touch_type(w *o, atd_event_type t)
@@ -217,16 +295,20 @@ static void attribution(w *o, atd_attr_status st, const atd_touch_ref *t)
 
 void atd_result_to_json(const atd_result *r, atd_buf *b)
 {
+    /* 1201: the literals and numbers outside the touches (under 600 bytes; numbers write up
+     * to 7 bytes past themselves, i64), the organic attribution's literal included; a touch
+     * written counts ref_bound */
     size_t bound = 1201 + str_bound(r->app_id) + str_bound(r->device_id) +
                    str_bound(r->event_name) + str_bound(r->currency) +
-                   str_bound(r->fraud_media_source) + ref_bound(&r->attribution) +
-                   ref_bound(&r->retargeting);
+                   str_bound(r->fraud_media_source);
+    if (r->status == ATD_ATTR_NON_ORGANIC) bound += ref_bound(&r->attribution);
+    if (r->has_retargeting) bound += ref_bound(&r->retargeting);
     for (size_t i = 0; i < r->n_contributors; i++) bound += ref_bound(&r->contributors[i]);
     atd_buf_reserve(b, bound);
     w o = {b->p + b->n};
     LIT(&o, "{\"event_type\":\"");
-    const char *tn = type_name(r->type);
-    lit(&o, tn, strlen(tn));
+    atd_str tn = type_name(r->type);
+    lit(&o, tn.p, tn.n);
     LIT(&o, "\",\"app_id\":");
     str(&o, r->app_id);
     LIT(&o, ",\"device_id\":");

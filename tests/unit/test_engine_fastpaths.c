@@ -134,6 +134,88 @@ static void test_result_json_numbers_and_strings(void)
     atd_buf_free(&want);
 }
 
+/* The result JSON of an install with ts v and the app id a (the rest fixed), and what
+ * snprintf and the byte escaper make of them. */
+static int result_json_same(int64_t v, atd_str a, atd_buf *got, atd_buf *want)
+{
+    atd_result r;
+    memset(&r, 0, sizeof r);
+    r.type = ATD_RES_INSTALL;
+    r.app_id = a;
+    r.ts = v;
+    r.status = ATD_ATTR_ORGANIC;
+    got->n = 0;
+    atd_result_to_json(&r, got);
+    want->n = 0;
+    atd_buf_puts(want, "{\"event_type\":\"install\",\"app_id\":");
+    ref_escape(want, a);
+    atd_buf_printf(want, ",\"device_id\":null,\"ts\":%lld,\"install_ts\":null,", (long long)v);
+    return got->n > want->n && memcmp(got->p, want->p, want->n) == 0;
+}
+
+/* Every number of digits (1 to 19, both signs) at its edges and inside, against snprintf: the
+ * writer goes 8 digits at a time and drops leading zeros of the first group. */
+static void test_result_json_every_digit_count(void)
+{
+    atd_buf got, want;
+    atd_buf_init(&got);
+    atd_buf_init(&want);
+    atd_str a = atd_str_c("app");
+    int bad = 0;
+    uint64_t up = 1; /* 10^k (unsigned: 10^19 is past INT64_MAX) */
+    for (int k = 0; k <= 18 && bad < 5; k++, up *= 10) {
+        /* 10^k - 1 .. 10^(k+1) - 1, those past INT64_MAX (k == 18) as INT64_MAX */
+        uint64_t uvals[] = {up - 1, up, up + 1, up * 2 - 1, up * 5, up * 9, up + rnd() % up,
+                            up * 10 - 1};
+        int64_t vals[8];
+        for (size_t i = 0; i < 8; i++)
+            vals[i] = uvals[i] > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)uvals[i];
+        for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+            for (int sign = 1; sign >= -1; sign -= 2) {
+                int64_t v = vals[i] * sign;
+                if (!result_json_same(v, a, &got, &want)) {
+                    atd_test_fail(__FILE__, __LINE__, "%lld: %s", (long long)v, got.p);
+                    bad++;
+                }
+            }
+        }
+    }
+    CHECK(result_json_same(INT64_MIN, a, &got, &want));
+    CHECK(result_json_same(INT64_MIN + 1, a, &got, &want));
+    CHECK(result_json_same(0, a, &got, &want));
+    atd_buf_free(&got);
+    atd_buf_free(&want);
+}
+
+/* Every string length of every size class of the writer (0 to 40), clean and with one byte
+ * to escape at each position, against the byte escaper; strings at the end of a heap block,
+ * so that a read past them shows under ASan. */
+static void test_result_json_every_length_and_position(void)
+{
+    static const char special[] = {'"', '\\', '\n', 0x01, 0x1f};
+    atd_buf got, want;
+    atd_buf_init(&got);
+    atd_buf_init(&want);
+    int bad = 0;
+    for (size_t n = 0; n <= 40 && bad < 5; n++) {
+        for (size_t at = 0; at <= n && bad < 5; at++) { /* at == n: clean */
+            for (size_t k = 0; k < sizeof special && bad < 5; k++) {
+                char *buf = malloc(n ? n : 1);
+                for (size_t i = 0; i < n; i++) buf[i] = (char)(i % 2 ? 0x7f + i : 'a' + i % 26);
+                if (at < n) buf[at] = special[k];
+                if (!result_json_same(1793534400000LL, (atd_str){buf, n}, &got, &want)) {
+                    atd_test_fail(__FILE__, __LINE__, "length %zu, at %zu: %s", n, at, got.p);
+                    bad++;
+                }
+                free(buf);
+                if (at == n) break;
+            }
+        }
+    }
+    atd_buf_free(&got);
+    atd_buf_free(&want);
+}
+
 /* --- fingerprint memo ------------------------------------------------------------------ */
 
 static void test_fp_memo_same_as_rules(void)
@@ -450,6 +532,8 @@ static void test_prefetch_ip_same_as_atd_ip_parse(void)
 int main(void)
 {
     RUN(test_result_json_numbers_and_strings);
+    RUN(test_result_json_every_digit_count);
+    RUN(test_result_json_every_length_and_position);
     RUN(test_fp_memo_same_as_rules);
     RUN(test_device_activity_and_codec);
     RUN(test_adid_key_uuid_decoding);
