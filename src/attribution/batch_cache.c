@@ -182,33 +182,6 @@ struct atd_cache {
     size_t ngave, capgave;
 };
 
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    uint64_t v = 0;
-    if (n >= 8) {
-        /* the tail is the last 8 bytes, overlapping the last whole word: no byte loop and no
-         * memcpy call for the odd length (the length is in h already) */
-        memcpy(&v, p + n - 8, 8);
-        while (n > 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-            h ^= h >> 31;
-            p += 8;
-            n -= 8;
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) v |= (uint64_t)(uint8_t)p[i] << (8 * i);
-    }
-    h = (h ^ v) * 0x94d049bb133111ebULL;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 32);
-}
-
-uint64_t atd_cache_hash(const char *key, size_t klen) { return hash_bytes(key, klen); }
-
 static cache_ent *cache_find(const atd_cache *c, const char *key, size_t klen, uint64_t h)
 {
     size_t mask = c->cap - 1;
@@ -334,6 +307,16 @@ static uint8_t *block_new(atd_cache *c, cache_ent *ent, uint32_t tag, const char
 
 /* The entry of key, or (*fresh = 1) the free slot where it goes: the caller then fills it
  * (block_new) before any other call. */
+/* ent becomes the most recent entry (the oldest of the four drops out): moves of three
+ * pointers, not a memmove call. */
+static inline void recent_push(atd_cache *c, cache_ent *ent)
+{
+    c->recent[3] = c->recent[2];
+    c->recent[2] = c->recent[1];
+    c->recent[1] = c->recent[0];
+    c->recent[0] = ent;
+}
+
 static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_t h, int *fresh,
                              int recent)
 {
@@ -349,10 +332,7 @@ static cache_ent *cache_slot(atd_cache *c, const char *key, size_t klen, uint64_
     if (c->used >= c->grow_at) cache_grow(c);
     cache_ent *ent = cache_find(c, key, klen, h);
     *fresh = ent->b == 0;
-    if (!*fresh) {
-        memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
-        c->recent[0] = ent;
-    }
+    if (!*fresh) recent_push(c, ent);
     return ent;
 }
 
@@ -363,14 +343,13 @@ static uint8_t *cache_add(atd_cache *c, cache_ent *ent, uint64_t h, const char *
 {
     uint8_t *v = block_new(c, ent, (uint32_t)h, key, klen, want, want, exp, flags);
     c->used++;
-    memmove(c->recent + 1, c->recent, 3 * sizeof c->recent[0]);
-    c->recent[0] = ent;
+    recent_push(c, ent);
     return v;
 }
 
 int atd_cache_get(atd_cache *c, const char *key, size_t klen, uint8_t **val, size_t *vlen)
 {
-    return atd_cache_get_hashed(c, key, klen, hash_bytes(key, klen), val, vlen);
+    return atd_cache_get_hashed(c, key, klen, atd_hash_bytes(key, klen), val, vlen);
 }
 
 int atd_cache_get_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h, uint8_t **val,
@@ -475,7 +454,7 @@ int atd_cache_append(atd_cache *c, const char *key, size_t klen, const void *rec
 void atd_cache_put(atd_cache *c, const char *key, size_t klen, const void *val, size_t vlen,
                    int64_t expire_at)
 {
-    atd_cache_put_hashed(c, key, klen, hash_bytes(key, klen), val, vlen, expire_at);
+    atd_cache_put_hashed(c, key, klen, atd_hash_bytes(key, klen), val, vlen, expire_at);
 }
 
 void atd_cache_put_hashed(atd_cache *c, const char *key, size_t klen, uint64_t h,

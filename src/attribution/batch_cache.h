@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "attribd/engine.h"
+#include "attribution/hash.h"
 
 typedef struct atd_cache atd_cache;
 
@@ -22,7 +23,11 @@ void atd_cache_free(atd_cache *c);
 void atd_cache_clear(atd_cache *c);
 
 enum { ATD_CACHE_MISS = 0, ATD_CACHE_HIT = 1, ATD_CACHE_ABSENT = 2 };
-uint64_t atd_cache_hash(const char *key, size_t klen);
+/* The hash of a key (inline: the prefetch hashes every key of an event). */
+static inline uint64_t atd_cache_hash(const char *key, size_t klen)
+{
+    return atd_hash_bytes(key, klen);
+}
 /* Looks key up: HIT (*val, *vlen: the cached bytes, which the caller may modify and put back),
  * ABSENT (known not to exist), or MISS: the caller reads the kv and then calls
  * atd_cache_fill (or atd_cache_fill_put) for this key before any other call, or leaves the

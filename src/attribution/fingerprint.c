@@ -2,6 +2,7 @@
  * expressions of the spec say, by hand: leftmost match, greedy digits, a lazy `.*?` that (like
  * `.` in every regex engine) does not cross a newline. Linear time on any input. */
 #include "attribution/fingerprint.h"
+#include "attribution/hash.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -206,35 +207,10 @@ int atd_fp_of_event(const atd_event *ev, atd_arena *arena, atd_fp *out)
     return atd_fp_from_ua(ev->user_agent, arena, out);
 }
 
-/* A hash of a user agent for the memo's set: a multiply per word (the memo compares the
- * bytes anyway, so a weaker hash than the batch cache's costs at most a miss). */
-static uint64_t ua_hash(const char *p, size_t n)
-{
-    uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ULL, w = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    }
-    if (i < n) {
-        if (n >= 8) {
-            memcpy(&w, p + n - 8, 8); /* the tail, overlapping the last whole word */
-        } else {
-            w = 0;
-            for (size_t j = 0; j < n; j++) w |= (uint64_t)(uint8_t)p[j] << (8 * j);
-        }
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    }
-    /* a multiply only carries low bits upwards: fold the high half down and multiply once
-     * more, so that the top bits (the set) depend on every byte */
-    h ^= h >> 32;
-    return h * 0x9e3779b97f4a7c15ULL;
-}
-
 int atd_fp_from_ua_memo(atd_fp_memo *m, atd_str ua, atd_arena *arena, atd_fp *out)
 {
     if (!ua.p || ua.n == 0 || ua.n > ATD_FP_MEMO_UA) return atd_fp_from_ua(ua, arena, out);
-    uint64_t h = ua_hash(ua.p, ua.n);
+    uint64_t h = atd_hash_bytes(ua.p, ua.n);
     size_t set = (size_t)(h >> 32) & (ATD_FP_MEMO_SETS - 1);
     for (int way = 0; way < 2; way++) {
         atd_fp_memo_ent *e = &m->ent[set][way];

@@ -51,8 +51,11 @@ static int store_touch(atd_engine *e, atd_kv_txn *txn, const atd_event *ev, uint
                        atd_arena *arena)
 {
     e->n.touches++;
+    /* field by field, not a memset: every field is set below but ip, which is read only when
+     * has_ip says so */
     atd_touch t;
-    memset(&t, 0, sizeof t);
+    t.has_ip = 0;
+    t.adid_uuid = 0;
     t.ts = ev->ts;
     t.seq = seq;
     t.type = (uint8_t)ev->type;

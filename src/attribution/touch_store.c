@@ -529,11 +529,21 @@ const uint8_t *atd_key_uuid(const char *key, size_t klen)
 
 size_t atd_key_touch_ip(char *buf, atd_str app, const atd_ip *ip)
 {
-    uint8_t raw[17];
-    raw[0] = ip->family;
     size_t n = ip->family == 4 ? 4 : 16;
-    memcpy(raw + 1, ip->addr, n);
-    return make_key(buf, 'I', app, raw, n + 1);
+    if (app.n + n + 1 + 12 > ATD_KEY_LONG) { /* a digest */
+        uint8_t raw[17];
+        raw[0] = ip->family;
+        memcpy(raw + 1, ip->addr, n);
+        return make_key(buf, 'I', app, raw, n + 1);
+    }
+    /* make_key's layout written in place (a key for nearly every touch): 'I', the length
+     * (one byte: 5 or 17), the family and the address (copies of a constant size), the app */
+    buf[0] = 'I';
+    buf[1] = (char)(n + 1);
+    buf[2] = (char)ip->family;
+    if (n == 4) memcpy(buf + 3, ip->addr, 4);
+    else memcpy(buf + 3, ip->addr, 16);
+    return (size_t)((char *)atd_w_bytes((uint8_t *)buf + 3 + n, app.p, app.n) - buf);
 }
 
 size_t atd_key_device(char *buf, atd_str app, atd_str device_id)

@@ -853,10 +853,9 @@ int atd_cmd_replay(int argc, char **argv)
     } else if (rc == 0 && r.txn) {
         rc = batch_end(&r);
     }
-    if (r.txn) {
-        atd_engine_batch_discard(r.eng);
-        atd_kv_txn_abort(r.txn);
-    }
+    /* a batch not written is dropped with the txn; the engine's cache goes with the engine
+     * below (not cleared first: that would write its whole table once more) */
+    if (r.txn) atd_kv_txn_abort(r.txn);
     if (rc == 0) rc = out_flush(&r);
     if (rc == 0 && fflush(r.out) != 0) {
         fprintf(stderr, "attribd replay: writing results: %s\n", strerror(errno));
