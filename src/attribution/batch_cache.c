@@ -48,12 +48,6 @@ static inline void blk_set_room(uintptr_t b, size_t room)
     memcpy(blk_of(b) + 2, &r, 2);
 }
 static inline size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
-static inline int64_t blk_expire(uintptr_t b)
-{
-    int64_t x = 0;
-    if (b & E_EXP) memcpy(&x, blk_of(b) + BLK_HEAD, 8);
-    return x;
-}
 
 /* Memory for keys and values of a batch: chunks kept across batches (a fresh malloc per batch
  * would be returned to the kernel and faulted back in, page by page, every time). */
