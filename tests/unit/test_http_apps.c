@@ -20,7 +20,7 @@ static void make_config(atd_config *cfg, atd_app_config *apps)
     for (int i = 0; i < N_APPS; i++) {
         int len = 1 + i % 40;
         if (i % 50 == 49) {
-            snprintf(ids[i], sizeof ids[i], "%s", ids[i - 7]); /* a repeat */
+            memcpy(ids[i], ids[i - 7], sizeof ids[i]); /* a repeat */
         } else {
             snprintf(ids[i], sizeof ids[i], "com.example.%d.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i);
             ids[i][len] = 0;
