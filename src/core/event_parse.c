@@ -435,20 +435,23 @@ static int parse_ip(ctx *c, atd_event *ev)
 
 /* advertising_id: trimmed, A-Z lower-cased; empty or only '0'/'-' (limited ad tracking) is
  * absent. Other JSON types are ignored. */
+/* The normal form of a kept advertising id p[0..n) (our own copy, changed in place): trimmed,
+ * A-Z lower-cased, NUL-terminated; absent when only '0' and '-' (limited ad tracking) or empty. */
+static atd_str adid_normal(char *p, size_t n)
+{
+    size_t b = 0, e = n;
+    while (b < e && is_blank(p[b])) b++;
+    while (e > b && is_blank(p[e - 1])) e--;
+    if (lower_is_lat(p + b, e - b)) return ATD_STR_NULL; /* also covers the empty string */
+    p[e] = 0;
+    return (atd_str){p + b, e - b};
+}
+
 static int parse_adid(ctx *c, atd_event *ev)
 {
     atd_str s;
     if (opt_str(c, F_ADVERTISING_ID, &s) < 0) return ATD_EINVAL;
-    ev->advertising_id = ATD_STR_NULL;
-    if (!s.p) return 0;
-    char *p = (char *)s.p; /* our own arena copy */
-    size_t b = 0, e = s.n;
-    while (b < e && is_blank(p[b])) b++;
-    while (e > b && is_blank(p[e - 1])) e--;
-    if (lower_is_lat(p + b, e - b)) return 0; /* also covers the empty string */
-    p[e] = 0;
-    ev->advertising_id.p = p + b;
-    ev->advertising_id.n = e - b;
+    ev->advertising_id = s.p ? adid_normal((char *)s.p, s.n) : ATD_STR_NULL;
     return 0;
 }
 
@@ -883,20 +886,8 @@ static int parse_flat(const char *json, size_t len, unsigned flags, atd_str path
             ev->ip.n = n;
         }
     }
-    if (set & FB(F_ADVERTISING_ID)) {
-        /* trimmed, A-Z lower-cased; only '0' and '-' (limited ad tracking) is absent */
-        char *p = (char *)ev->advertising_id.p; /* in our copy */
-        size_t b = 0, e = ev->advertising_id.n;
-        while (b < e && is_blank(p[b])) b++;
-        while (e > b && is_blank(p[e - 1])) e--;
-        if (lower_is_lat(p + b, e - b)) {
-            ev->advertising_id = ATD_STR_NULL;
-        } else {
-            p[e] = 0;
-            ev->advertising_id.p = p + b;
-            ev->advertising_id.n = e - b;
-        }
-    }
+    if (set & FB(F_ADVERTISING_ID)) /* in our copy */
+        ev->advertising_id = adid_normal((char *)ev->advertising_id.p, ev->advertising_id.n);
     return 1;
 #endif
 }
