@@ -11,11 +11,13 @@
 # does not run on the machine's other core during the measurement: on these 2-core VMs it
 # shares the caches and memory bandwidth with replay and costs replay ~25 % of its speed
 # (BENCHMARKS.md, "Replay"). ATD_BENCH_PIPE=1 pipes it instead (also when the disk has no room
-# for the file). The events/s figure is replay's own (wall clock of the run, read + parse +
-# engine + LMDB + JSON output); user+sys CPU seconds are printed too, as the machine may be
-# shared. Without --state, replay does not write its last batch (the temporary store is
-# deleted at exit): the column "without the last write" is that run's figure (CPU seconds less
-# the last flush's).
+# for the file). Each file is replayed twice: once as `attribd replay` runs by default (no
+# --state: its last batch is never written, the temporary store is deleted at exit), which
+# gives the speed (events/s is replay's own, wall clock of the run: read + parse + engine +
+# JSON output; user+sys CPU seconds too, as the machine may be shared), and once with --state,
+# which writes the store to measure it (bytes per device) and gives the speed with that write.
+# A piped stream is replayed once, with --state; its speed without the last write is then an
+# estimate (CPU seconds less the last flush's, marked ~).
 # Env: ATD_BENCH_DIR (scratch folder, default /tmp/attribd-bench), ATD_BENCH_KEEP=1 keeps it.
 set -euo pipefail
 BIN=${1:-build/attribd}
@@ -27,8 +29,18 @@ mkdir -p "$DIR"
 [ "${ATD_BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$DIR"' EXIT
 printf 'apps:\n  com.example.game:\n' >"$DIR/bench.yaml"
 
-echo "| devices | input | events | events/s (wall) | CPU s (user+sys) | events/s per CPU s | the same without the last write | max RSS MB | kv bytes | bytes/device | flush s (wall) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| devices | input | events | events/s (wall) | CPU s (user+sys) | events/s per CPU s | with the store written: CPU s | events/s per CPU s | max RSS MB | kv bytes | bytes/device | flush s (wall) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+# replay NAME [--state DIR]: one timed run of the input; its stderr and times in $DIR/NAME.*
+replay() {
+  local name=$1
+  shift
+  /usr/bin/time -f "%U %S %M" -o "$DIR/$name.time" \
+    "$BIN" replay --config "$DIR/bench.yaml" --input "$input" --output /dev/null "$@" \
+    2>"$DIR/$name.err"
+}
+field() { sed -E "$2" <<<"$(grep 'done:' "$DIR/$1.err")"; }
+cpu_of() { awk '{printf "%.2f", $1 + $2}' "$DIR/$1.time"; }
 for n in "${COUNTS[@]}"; do
   rm -rf "$DIR/state-$n"
   # room for the stream (~2.1 KB per device) and the store (~0.6 KB per device), with 2 GB left
@@ -36,32 +48,34 @@ for n in "${COUNTS[@]}"; do
   if [ "${ATD_BENCH_PIPE:-0}" != 1 ] && [ "$free_kb" -gt $((n * 27 / 10 + 2000000)) ]; then
     echo "generating $n devices into $DIR/stream-$n.ndjson ..." >&2
     "$BIN" gen --devices "$n" --active 100000 >"$DIR/stream-$n.ndjson"
+    sync "$DIR/stream-$n.ndjson" # its writeback is not to run during the measurement
     input="$DIR/stream-$n.ndjson"
+    # the speed: replay as it runs without --state (its last batch is not written)
+    replay "fast-$n"
+    replay "state-$n" --state "$DIR/state-$n"
   else
     echo "piping the stream of $n devices (ATD_BENCH_PIPE=1 or no room for the file)" >&2
     input=-
-  fi
-  run_replay() {
-    /usr/bin/time -f "%U %S %M" -o "$DIR/time-$n" \
-      "$BIN" replay --config "$DIR/bench.yaml" --input "$input" --output /dev/null \
-      --state "$DIR/state-$n" 2>"$DIR/replay-$n.err"
-  }
-  if [ "$input" = - ]; then
-    "$BIN" gen --devices "$n" --active 100000 | run_replay
-  else
-    run_replay
+    "$BIN" gen --devices "$n" --active 100000 | replay "state-$n" --state "$DIR/state-$n"
   fi
   rm -f "$DIR/stream-$n.ndjson"
-  done_line=$(grep 'done:' "$DIR/replay-$n.err")
-  events=$(sed -E 's/.* ([0-9]+) events, .*/\1/' <<<"$done_line")
-  rate=$(sed -E 's/.*\(([0-9]+) events\/s\).*/\1/' <<<"$done_line")
-  bytes=$(sed -E 's/.* ([0-9]+) bytes;.*/\1/' <<<"$done_line")
-  flush=$(sed -E 's/.* flushes in ([0-9.]+) s.*/\1/' <<<"$done_line")
-  last=$(sed -E 's/.* the last ([0-9.]+) s\).*/\1/' <<<"$done_line")
-  cpu=$(awk '{printf "%.2f", $1 + $2}' "$DIR/time-$n")
-  rss=$(awk '{printf "%.0f", $3 / 1024}' "$DIR/time-$n")
-  per_cpu=$(awk -v e="$events" -v c="$cpu" 'BEGIN{printf "%.0f", (c > 0) ? e / c : 0}')
-  no_last=$(awk -v e="$events" -v c="$cpu" -v l="$last" 'BEGIN{printf "%.0f", (c - l > 0) ? e / (c - l) : 0}')
-  echo "| $n | $([ "$input" = - ] && echo pipe || echo file) | $events | $rate | $cpu | $per_cpu | $no_last | $rss | $bytes | $((bytes / n)) | $flush |"
+  events=$(field "state-$n" 's/.* ([0-9]+) events, .*/\1/')
+  bytes=$(field "state-$n" 's/.* ([0-9]+) bytes;.*/\1/')
+  flush=$(field "state-$n" 's/.* flushes in ([0-9.]+) s.*/\1/')
+  scpu=$(cpu_of "state-$n")
+  sper=$(awk -v e="$events" -v c="$scpu" 'BEGIN{printf "%.0f", (c > 0) ? e / c : 0}')
+  if [ "$input" = - ]; then
+    # one run only: the speed without the last write is estimated (CPU less the last flush's)
+    rate="~$(field "state-$n" 's/.*\(([0-9]+) events\/s\).*/\1/')"
+    last=$(field "state-$n" 's/.* the last ([0-9.]+) s\).*/\1/')
+    cpu=$(awk -v c="$scpu" -v l="$last" 'BEGIN{printf "%.2f", c - l}')
+    rss=$(awk '{printf "%.0f", $3 / 1024}' "$DIR/state-$n.time")
+  else
+    rate=$(field "fast-$n" 's/.*\(([0-9]+) events\/s\).*/\1/')
+    cpu=$(cpu_of "fast-$n")
+    rss=$(awk '{printf "%.0f", $3 / 1024}' "$DIR/fast-$n.time")
+  fi
+  per=$(awk -v e="$events" -v c="$cpu" 'BEGIN{printf "%.0f", (c > 0) ? e / c : 0}')
+  echo "| $n | $([ "$input" = - ] && echo pipe || echo file) | $events | $rate | $cpu | $per | $scpu | $sper | $rss | $bytes | $((bytes / n)) | $flush |"
   rm -rf "$DIR/state-$n"
 done
