@@ -154,6 +154,10 @@ struct atd_http_server {
     uint64_t append_ticket;              /* under append_mu */
     _Atomic uint32_t turn_seq;           /* futex word: bumped when an app batch is answered */
     _Atomic int turn_waiters;            /* a thread sleeps (or is about to) on turn_seq */
+    /* ATD_TEST_ANSWER_SEQ set at start: every batched answer carries x-answer-seq, the order
+     * in which the threads sent them (tests/integration/test_http_order.c) */
+    int answer_seq_on;
+    _Atomic uint64_t answer_seq;
 };
 
 static inline atd_http_thread *atd__http_thread(h2o_req_t *req)

@@ -8,8 +8,10 @@
  * append (one write syscall and one log lock) serves all the requests that arrived together,
  * instead of one each; an idle server answers in the same turn, so latency does not grow. The
  * batch is flushed early when it gets big, so memory stays bounded. */
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -137,8 +139,15 @@ static void turn_pass(atd_http_thread *t)
                 0);
 }
 
-static void answer(h2o_req_t *req, const atd_answer *a, int ok)
+static void answer(atd_http_server *srv, h2o_req_t *req, const atd_answer *a, int ok)
 {
+    if (srv->answer_seq_on) {
+        /* taken here, just before h2o writes the answer (HTTP/1 writes from this call) */
+        char *seq = h2o_mem_alloc_pool(&req->pool, 24);
+        int n = snprintf(seq, 24, "%" PRIu64, atomic_fetch_add(&srv->answer_seq, 1) + 1);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-answer-seq"), 0, NULL,
+                              seq, (size_t)n);
+    }
     if (!ok) {
         atd__http_send_error(req, 503, "the event log cannot take events now; retry later", NULL,
                              0);
@@ -210,7 +219,7 @@ void atd__ingest_flush(atd_http_thread *t)
         atd_answer *a = &answers[i];
         if (!a->req) continue;
         if (a->guard) a->guard->t = NULL;
-        answer(a->req, a, rc == 0);
+        answer(srv, a->req, a, rc == 0);
     }
     if (app_events) turn_pass(t);
 }

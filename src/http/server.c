@@ -420,6 +420,7 @@ atd_http_server *atd_http_server_start(const atd_http_options *opt, atd_log *log
     if (!srv) return NULL;
     srv->opt = *opt;
     pthread_mutex_init(&srv->append_mu, NULL);
+    srv->answer_seq_on = getenv("ATD_TEST_ANSWER_SEQ") != NULL;
     if (srv->opt.threads < 1) srv->opt.threads = 1;
     if (srv->opt.max_connections < 1) srv->opt.max_connections = 1;
     if (srv->opt.events_partitions < 1) srv->opt.events_partitions = 1;
