@@ -111,24 +111,45 @@ static inline void ts_init(test_server *s, const char *tag, const char *yaml)
     }
 }
 
-/* Starts (or restarts) the server; returns 0 when it accepts connections. */
-static inline int ts_start(test_server *s)
+/* Our server is up on s->port: it said so in its output (the port alone could be another
+ * process's: ports come from atd_test_free_port and other tests run at the same time). */
+static inline int ts_up(const test_server *s)
 {
-    if (!s->port) s->port = atd_test_free_port();
-    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
-    char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-    char *argv[] = {"attribd", "serve", "--config", s->config, "--listen", listen,
-                    "--data-dir", s->data, NULL};
-    s->pid = atd_test_spawn(argv, s->logfile);
-    if (atd_test_wait_port(s->port, 10000) != 0) {
-        fprintf(stderr, "server did not start; its output:\n");
+    char said[sizeof s->base + 16];
+    snprintf(said, sizeof said, "listening on %s ", s->base);
+    for (int waited = 0; waited < 10000; waited += 20) {
         char *out = atd_test_read_file(s->logfile, NULL);
-        fprintf(stderr, "%s\n", out ? out : "(none)");
+        int up = out && strstr(out, said);
         free(out);
-        return -1;
+        if (up) return atd_test_wait_port(s->port, 1000) == 0;
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) return 0; /* it exited (port taken?) */
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     return 0;
+}
+
+/* Starts (or restarts) the server, each time on a fresh port (a restart on the old one could
+ * race another test for it); returns 0 when it accepts connections. */
+static inline int ts_start(test_server *s)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        s->port = atd_test_free_port();
+        snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+        char listen[64];
+        snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+        char *argv[] = {"attribd", "serve", "--config", s->config, "--listen", listen,
+                        "--data-dir", s->data, NULL};
+        s->pid = atd_test_spawn(argv, s->logfile);
+        if (ts_up(s)) return 0;
+        if (waitpid(s->pid, NULL, WNOHANG) == 0) atd_test_stop(s->pid, SIGKILL);
+        s->pid = 0;
+    }
+    fprintf(stderr, "server did not start; its output:\n");
+    char *out = atd_test_read_file(s->logfile, NULL);
+    fprintf(stderr, "%s\n", out ? out : "(none)");
+    free(out);
+    return -1;
 }
 
 /* Stops with sig; returns the wait status. */
