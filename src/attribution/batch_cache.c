@@ -54,6 +54,7 @@ static inline size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 #define POOL_CHUNK (32u << 20)
 typedef struct pool {
     char **chunks;
+    unsigned char *mapped;    /* per chunk: 1 when it is a piece of an old table (munmap) */
     size_t n, cap, cur, used; /* chunks[cur] is filled up to used */
     void **big;               /* allocations larger than a chunk, freed at reset */
     size_t nbig, capbig;
@@ -106,6 +107,27 @@ static void *grow_array(void *p, size_t *cap, size_t elem)
     return np;
 }
 
+static void pool_add(pool *pl, char *chunk, int mapped)
+{
+    if (pl->n == pl->cap) {
+        size_t cap = pl->cap;
+        pl->chunks = grow_array(pl->chunks, &pl->cap, sizeof *pl->chunks);
+        pl->mapped = grow_array(pl->mapped, &cap, 1);
+    }
+    pl->chunks[pl->n] = chunk;
+    pl->mapped[pl->n++] = (unsigned char)mapped;
+}
+
+/* A table the cache grew out of becomes chunks of the pool: its pages are in memory already,
+ * and on this kind of machine (a VM whose first touch of a page costs ~2 s per GiB) the next
+ * values would otherwise fault in fresh ones. What does not fill a chunk goes back. */
+static void pool_donate(pool *pl, char *p, size_t bytes)
+{
+    size_t whole = bytes / POOL_CHUNK * POOL_CHUNK;
+    for (size_t off = 0; off < whole; off += POOL_CHUNK) pool_add(pl, p + off, 1);
+    if (bytes > whole) munmap(p + whole, bytes - whole);
+}
+
 static void *pool_alloc(pool *pl, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
@@ -118,12 +140,7 @@ static void *pool_alloc(pool *pl, size_t n)
     }
     if (pl->cur >= pl->n || POOL_CHUNK - pl->used < n) {
         if (pl->cur < pl->n && pl->used) pl->cur++;
-        if (pl->cur >= pl->n) {
-            if (pl->n == pl->cap) pl->chunks = grow_array(pl->chunks, &pl->cap, sizeof *pl->chunks);
-            pl->chunks[pl->n] = huge_alloc(POOL_CHUNK);
-            if (!pl->chunks[pl->n]) abort();
-            pl->n++;
-        }
+        if (pl->cur >= pl->n) pool_add(pl, huge_alloc(POOL_CHUNK), 0);
         pl->used = 0;
     }
     void *p = pl->chunks[pl->cur] + pl->used;
@@ -142,8 +159,12 @@ static void pool_reset(pool *pl)
 static void pool_free(pool *pl)
 {
     pool_reset(pl);
-    for (size_t i = 0; i < pl->n; i++) free(pl->chunks[i]);
+    for (size_t i = 0; i < pl->n; i++) {
+        if (pl->mapped[i]) munmap(pl->chunks[i], POOL_CHUNK);
+        else free(pl->chunks[i]);
+    }
     free(pl->chunks);
+    free(pl->mapped);
     free(pl->big);
     memset(pl, 0, sizeof *pl);
 }
@@ -206,7 +227,8 @@ static void cache_grow(atd_cache *c)
         while (c->tab[j].b) j = (j + 1) & mask;
         c->tab[j] = old[i];
     }
-    table_free(old, obytes);
+    if (obytes >= POOL_CHUNK) pool_donate(&c->mem, (char *)old, obytes);
+    else table_free(old, obytes);
     memset(c->recent, 0, sizeof c->recent);
     c->missed = c->last = NULL;
 }
