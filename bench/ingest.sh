@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Ingest benchmark: attribd `POST /v1/events/{app}` (one ~330 B install per request, unique device
 # ids, keep-alive, default group-commit fsync, server.threads = 2) against nginx `return 204` under
-# the same wrk load, in one run. Prints events/s for both, the ratio, p50/p99 latency, checks that
+# the same wrk load, in one run of ROUNDS (3) alternating rounds: which server goes first swaps
+# every round, and the round with the median ratio is reported (with every round's ratio; these
+# machines are shared, and one pair of runs swings by ±15 %). Prints events/s for both, the
+# ratio, p50/p99 latency, checks that
 # every 2xx'd event is in the log, the bytes on disk per event, and the server's CPU time per
 # request (user + system of its process over the wrk run: a steadier measure than requests/s on
 # a machine shared with other work; wrk runs on the same cores, so every µs the server spends is
 # one the load generator does not get).
 #
 #   bench/ingest.sh            # wrk -t2 -c64 -d10s
-#   DURATION=30s CONNS=128 bench/ingest.sh
+#   DURATION=30s CONNS=128 ROUNDS=5 bench/ingest.sh
 #   bench/ingest.sh --record   # also appends the result row to BENCHMARKS.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 RECORD=0
@@ -73,12 +77,17 @@ rps() { awk '/Requests\/sec:/ {print $2}' "$1"; }
 pct() { awk -v p="$2%" '$1 == p {print $2}' "$1"; }
 
 LOAD=$(cut -d' ' -f1 /proc/loadavg) # before the runs: the other work on the machine
-# --- attribd -----------------------------------------------------------------------------------
-APORT=$(free_port)
-cat >"$TMP/attribd.yaml" <<EOF
+HZ=$(getconf CLK_TCK)
+export ATD_BENCH_PATH=/v1/events/bench.app
+
+# run_attribd R: one wrk run against a fresh attribd (its own data folder); results in $TMP/a$R.*
+run_attribd() {
+  local r=$1 port pid t0 t1
+  port=$(free_port)
+  cat >"$TMP/attribd$r.yaml" <<EOF
 server:
-  listen: "127.0.0.1:$APORT"
-  data_dir: "$TMP/data"
+  listen: "127.0.0.1:$port"
+  data_dir: "$TMP/data$r"
   threads: 2
 log:
   backend: file
@@ -86,56 +95,59 @@ apps:
   bench.app:
     sdk_key: "bench-key"
 EOF
-# --role ingest: the HTTP ingest alone, like nginx (the attribution service would share the
-# same 2 cores; its speed is bench/replay.sh's business)
-"$BUILD/attribd" serve --role ingest --config "$TMP/attribd.yaml" >"$TMP/attribd.out" 2>&1 &
-APID=$!
-PIDS+=("$APID")
-wait_port "$APORT"
-export ATD_BENCH_PATH=/v1/events/bench.app ATD_BENCH_KEY=bench-key
-A_T0=$(cpu_ticks "$APID")
-wrk_run "http://127.0.0.1:$APORT" "$TMP/wrk-attribd.txt"
-A_T1=$(cpu_ticks "$APID")
-kill -TERM "$APID"
-wait "$APID" || { echo "ingest.sh: attribd did not stop cleanly" >&2; cat "$TMP/attribd.out" >&2; exit 1; }
-PIDS=()
+  "$BUILD/attribd" serve --role ingest --config "$TMP/attribd$r.yaml" >"$TMP/attribd$r.out" 2>&1 &
+  pid=$!
+  PIDS=("$pid")
+  wait_port "$port"
+  t0=$(cpu_ticks "$pid")
+  export ATD_BENCH_KEY=bench-key
+  wrk_run "http://127.0.0.1:$port" "$TMP/a$r"
+  t1=$(cpu_ticks "$pid")
+  kill -TERM "$pid"
+  wait "$pid" || { echo "ingest.sh: attribd did not stop cleanly" >&2; cat "$TMP/attribd$r.out" >&2; exit 1; }
+  PIDS=()
+  echo $((t1 - t0)) >"$TMP/a$r.ticks"
+}
 
-# --- nginx -------------------------------------------------------------------------------------
-NPORT=$(free_port)
-sed -e "s|@TMP@|$TMP|g" -e "s|@PORT@|$NPORT|g" bench/nginx.conf.in >"$TMP/nginx.conf"
-nginx -p "$TMP" -c "$TMP/nginx.conf" -g 'daemon off;' &
-NPID=$!
-PIDS+=("$NPID")
-wait_port "$NPORT"
-export ATD_BENCH_KEY=
-NWORKERS=$(pgrep -P "$NPID" | tr '\n' ' ')
-# shellcheck disable=SC2086 # a list of pids
-N_T0=$(cpu_ticks "$NPID" $NWORKERS)
-wrk_run "http://127.0.0.1:$NPORT/" "$TMP/wrk-nginx.txt"
-# shellcheck disable=SC2086
-N_T1=$(cpu_ticks "$NPID" $NWORKERS)
-kill -QUIT "$NPID" 2>/dev/null || true
-wait "$NPID" 2>/dev/null || true
-PIDS=()
+# run_nginx R: one wrk run against nginx; results in $TMP/n$R.*
+run_nginx() {
+  local r=$1 port pid workers t0 t1
+  port=$(free_port)
+  mkdir -p "$TMP/nginx$r"
+  sed -e "s|@TMP@|$TMP/nginx$r|g" -e "s|@PORT@|$port|g" bench/nginx.conf.in >"$TMP/nginx$r/nginx.conf"
+  nginx -p "$TMP/nginx$r" -c "$TMP/nginx$r/nginx.conf" -g 'daemon off;' &
+  pid=$!
+  PIDS=("$pid")
+  wait_port "$port"
+  workers=$(pgrep -P "$pid" | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  t0=$(cpu_ticks "$pid" $workers)
+  export ATD_BENCH_KEY=
+  wrk_run "http://127.0.0.1:$port/" "$TMP/n$r"
+  # shellcheck disable=SC2086
+  t1=$(cpu_ticks "$pid" $workers)
+  kill -QUIT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  PIDS=()
+  echo $((t1 - t0)) >"$TMP/n$r.ticks"
+}
+
+ratio_of() { python3 -c "print(f'{$(rps "$TMP/a$1") / $(rps "$TMP/n$1"):.2f}')"; }
+
+# The rounds alternate which server goes first, so that a drift of the host's speed during the
+# run (these machines are shared) falls on both sides alike; the median round is reported.
+for r in $(seq "$ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then
+    run_attribd "$r"
+    run_nginx "$r"
+  else
+    run_nginx "$r"
+    run_attribd "$r"
+  fi
+  echo "round $r: attribd $(rps "$TMP/a$r") events/s, nginx $(rps "$TMP/n$r") req/s, ratio $(ratio_of "$r")"
+done
 
 # --- results -----------------------------------------------------------------------------------
-A_REQ=$(requests "$TMP/wrk-attribd.txt")
-A_BAD=$(non2xx "$TMP/wrk-attribd.txt")
-A_OK=$((A_REQ - A_BAD))
-A_RPS=$(rps "$TMP/wrk-attribd.txt")
-N_RPS=$(rps "$TMP/wrk-nginx.txt")
-A_P50=$(pct "$TMP/wrk-attribd.txt" 50)
-A_P99=$(pct "$TMP/wrk-attribd.txt" 99)
-N_P50=$(pct "$TMP/wrk-nginx.txt" 50)
-N_P99=$(pct "$TMP/wrk-nginx.txt" 99)
-RECORDS=$("$BUILD/bench/atd_log_count" "$TMP/data/log")
-BYTES=$(du -sb "$TMP/data/log" | awk '{print $1}')
-RATIO=$(python3 -c "print(f'{$A_RPS / $N_RPS:.2f}')")
-PER_EVENT=$(python3 -c "print(f'{$BYTES / max($RECORDS, 1):.0f}')")
-N_REQ=$(requests "$TMP/wrk-nginx.txt")
-HZ=$(getconf CLK_TCK)
-A_US=$(python3 -c "print(f'{($A_T1 - $A_T0) / $HZ * 1e6 / max($A_REQ, 1):.1f}')")
-N_US=$(python3 -c "print(f'{($N_T1 - $N_T0) / $HZ * 1e6 / max($N_REQ, 1):.1f}')")
 # wrk_us FILE REQS: wrk's CPU µs per request (the second line of `times`: children user, system)
 wrk_us() {
   awk -v n="$2" 'NR == 2 {
@@ -147,33 +159,62 @@ wrk_us() {
 idle_pct() {
   python3 -c "print(f'{$(cat "$1.idle") / ($HZ * $(nproc) * $(echo "$DURATION" | tr -d s)) * 100:.0f}')"
 }
-A_WRK=$(wrk_us "$TMP/wrk-attribd.txt" "$A_REQ")
-N_WRK=$(wrk_us "$TMP/wrk-nginx.txt" "$N_REQ")
-A_IDLE=$(idle_pct "$TMP/wrk-attribd.txt")
-N_IDLE=$(idle_pct "$TMP/wrk-nginx.txt")
+# us_per_req FILE: the server's CPU µs per request over the run
+us_per_req() { python3 -c "print(f'{$(cat "$1.ticks") / $HZ * 1e6 / max($(requests "$1"), 1):.1f}')"; }
+
+# Every acknowledged event must be in the log, in every round. wrk stops with requests in flight
+# that the server may have logged without wrk counting the answer, so the log may hold up to
+# CONNS more.
+STATUS=0
+for r in $(seq "$ROUNDS"); do
+  A_REQ=$(requests "$TMP/a$r")
+  A_BAD=$(non2xx "$TMP/a$r")
+  A_OK=$((A_REQ - A_BAD))
+  RECORDS=$("$BUILD/bench/atd_log_count" "$TMP/data$r/log")
+  if [ "$RECORDS" -lt "$A_OK" ]; then
+    echo "FAIL: round $r: $A_OK events acknowledged but only $RECORDS in the log" >&2
+    STATUS=1
+  elif [ "$RECORDS" -gt $((A_OK + CONNS)) ]; then
+    echo "FAIL: round $r: $RECORDS records for $A_OK acknowledged events (more than $CONNS in flight)" >&2
+    STATUS=1
+  fi
+  [ "$A_BAD" -eq 0 ] || { echo "FAIL: round $r: attribd answered $A_BAD non-2xx" >&2; STATUS=1; }
+done
+
+# the median round by its ratio, and every round's ratio
+M=$(for r in $(seq "$ROUNDS"); do echo "$(ratio_of "$r") $r"; done | sort -n | awk -v n="$ROUNDS" 'NR == int(n / 2) + 1 {print $2}')
+ALL=$(for r in $(seq "$ROUNDS"); do ratio_of "$r"; done | paste -sd, - | sed 's/,/, /g')
+RATIO=$(ratio_of "$M")
+A_RPS=$(rps "$TMP/a$M")
+N_RPS=$(rps "$TMP/n$M")
+A_P50=$(pct "$TMP/a$M" 50)
+A_P99=$(pct "$TMP/a$M" 99)
+N_P50=$(pct "$TMP/n$M" 50)
+N_P99=$(pct "$TMP/n$M" 99)
+A_REQ=$(requests "$TMP/a$M")
+A_BAD=$(non2xx "$TMP/a$M")
+A_OK=$((A_REQ - A_BAD))
+N_REQ=$(requests "$TMP/n$M")
+RECORDS=$("$BUILD/bench/atd_log_count" "$TMP/data$M/log")
+BYTES=$(du -sb "$TMP/data$M/log" | awk '{print $1}')
+PER_EVENT=$(python3 -c "print(f'{$BYTES / max($RECORDS, 1):.0f}')")
+A_US=$(us_per_req "$TMP/a$M")
+N_US=$(us_per_req "$TMP/n$M")
+A_WRK=$(wrk_us "$TMP/a$M" "$A_REQ")
+N_WRK=$(wrk_us "$TMP/n$M" "$N_REQ")
+A_IDLE=$(idle_pct "$TMP/a$M")
+N_IDLE=$(idle_pct "$TMP/n$M")
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 
+echo "median round: $M of $ROUNDS (ratios by round: $ALL)"
 echo "attribd: $A_RPS events/s (p50 $A_P50, p99 $A_P99), $A_OK acknowledged, $A_BAD non-2xx, $A_US µs CPU/request"
 echo "nginx:   $N_RPS req/s    (p50 $N_P50, p99 $N_P99), $N_US µs CPU/request"
 echo "wrk CPU/request: $A_WRK µs against attribd, $N_WRK µs against nginx; machine idle $A_IDLE % / $N_IDLE %"
 echo "ratio attribd/nginx: $RATIO"
 echo "log: $RECORDS records, $BYTES bytes on disk, $PER_EVENT bytes/event"
+[ "$STATUS" = 0 ] && echo "check: every acknowledged event is in the log, in every round"
 
-# Every acknowledged event must be in the log. wrk stops with requests in flight that the server
-# may have logged without wrk counting the answer, so the log may hold up to CONNS more.
-STATUS=0
-if [ "$RECORDS" -lt "$A_OK" ]; then
-  echo "FAIL: $A_OK events acknowledged but only $RECORDS in the log" >&2
-  STATUS=1
-elif [ "$RECORDS" -gt $((A_OK + CONNS)) ]; then
-  echo "FAIL: $RECORDS records for $A_OK acknowledged events (more than $CONNS in flight)" >&2
-  STATUS=1
-else
-  echo "check: every acknowledged event is in the log ($RECORDS >= $A_OK)"
-fi
-[ "$A_BAD" -eq 0 ] || { echo "FAIL: attribd answered $A_BAD non-2xx" >&2; STATUS=1; }
-
-ROW="| $(date -u +%Y-%m-%d) | \`bench/ingest.sh\` (wrk -t$WRK_THREADS -c$CONNS -d$DURATION) | $(nproc) × $CPU | attribd $A_RPS ev/s (p50 $A_P50, p99 $A_P99, $A_US µs CPU/req); nginx $N_RPS req/s (p50 $N_P50, p99 $N_P99, $N_US µs CPU/req); $PER_EVENT B/event on disk; load $LOAD | $RATIO |"
+ROW="| $(date -u +%Y-%m-%d) | \`bench/ingest.sh\` (wrk -t$WRK_THREADS -c$CONNS -d$DURATION; median of $ROUNDS alternating rounds: $ALL) | $(nproc) × $CPU | attribd $A_RPS ev/s (p50 $A_P50, p99 $A_P99, $A_US µs CPU/req); nginx $N_RPS req/s (p50 $N_P50, p99 $N_P99, $N_US µs CPU/req); $PER_EVENT B/event on disk; load $LOAD | $RATIO |"
 echo "$ROW"
 # the row goes at the end of the Ingest table (above its marker line)
 MARK='<!-- bench/ingest.sh --record adds its rows above this line -->'
