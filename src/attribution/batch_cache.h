@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "attribd/engine.h"
-#include "attribution/hash.h"
+#include "core/hash.h"
 
 typedef struct atd_cache atd_cache;
 

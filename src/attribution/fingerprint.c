@@ -2,7 +2,7 @@
  * expressions of the spec say, by hand: leftmost match, greedy digits, a lazy `.*?` that (like
  * `.` in every regex engine) does not cross a newline. Linear time on any input. */
 #include "attribution/fingerprint.h"
-#include "attribution/hash.h"
+#include "core/hash.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }

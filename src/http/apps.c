@@ -5,40 +5,8 @@
  * are found by hash, so the cost per request does not grow with the number of apps. */
 #include <stdlib.h>
 
+#include "core/hash.h"
 #include "http/http_internal.h"
-
-/* A hash of a short string; two overlapping loads cover any 4..16-byte app id. */
-static uint64_t app_hash(const char *p, size_t n)
-{
-    const uint64_t k = 0x9E3779B97F4A7C15ull;
-    uint64_t h = (uint64_t)n * k;
-    while (n > 16) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t a, b;
-    if (n >= 8) {
-        memcpy(&a, p, 8);
-        memcpy(&b, p + n - 8, 8);
-    } else if (n >= 4) {
-        uint32_t a4, b4;
-        memcpy(&a4, p, 4);
-        memcpy(&b4, p + n - 4, 4);
-        a = a4;
-        b = b4;
-    } else {
-        a = n ? (uint8_t)p[0] | (uint64_t)(uint8_t)p[n / 2] << 8 | (uint64_t)(uint8_t)p[n - 1] << 16
-              : 0;
-        b = 0;
-    }
-    h = (h ^ a) * k;
-    h = (h ^ (h >> 29) ^ b) * k;
-    return h ^ (h >> 32);
-}
 
 /* Up to this many apps a scan over the kept lengths is cheaper than hashing the id (~15
  * instructions for one app vs ~80 for the hash and probe). */
@@ -47,7 +15,7 @@ static uint64_t app_hash(const char *p, size_t n)
 __attribute__((noinline)) static const atd_http_app *find_hashed(const atd_http_apps *ix,
                                                                  atd_str id)
 {
-    uint64_t h = app_hash(id.p, id.n);
+    uint64_t h = atd_hash_bytes(id.p, id.n);
     for (size_t s = h & ix->mask;; s = (s + 1) & ix->mask) {
         uint32_t k = ix->slots[s];
         if (!k) return NULL;
@@ -89,8 +57,12 @@ void atd__http_apps_build(atd_http_apps *ix, const atd_config *cfg)
         /* a repeated app id: the first one wins, as in atd_config_app */
         if (ix->n && find_hashed(ix, (atd_str){a->app_id, len})) continue;
         atd_http_app *e = &ix->apps[ix->n];
-        *e = (atd_http_app){.cfg = a, .id = a->app_id, .id_len = len, .hash = app_hash(a->app_id, len),
-                            .sdk_key = a->sdk_key, .sdk_key_len = a->sdk_key ? strlen(a->sdk_key) : 0};
+        *e = (atd_http_app){.cfg = a,
+                            .id = a->app_id,
+                            .id_len = len,
+                            .hash = atd_hash_bytes(a->app_id, len),
+                            .sdk_key = a->sdk_key,
+                            .sdk_key_len = a->sdk_key ? strlen(a->sdk_key) : 0};
         size_t s = e->hash & ix->mask;
         while (ix->slots[s]) s = (s + 1) & ix->mask;
         ix->slots[s] = (uint32_t)++ix->n;

@@ -1,10 +1,10 @@
-/* The hash of the engine's in-memory tables (attribution/hash.h): every byte of a key of any
+/* The hash of the engine's in-memory tables (core/hash.h): every byte of a key of any
  * length counts (a flipped bit changes the hash, and the bits that pick a slot or a set), no
  * byte outside the key is read (keys at the end of a heap block, for ASan), and the length
  * counts (a key and its zero-padded longer form differ). */
 #include <stdlib.h>
 
-#include "attribution/hash.h"
+#include "core/hash.h"
 #include "harness.h"
 
 static void test_every_bit_of_every_length_counts(void)

@@ -1,8 +1,8 @@
-/* A 64-bit hash of a byte string for the engine's in-memory tables (the batch cache, the
- * fingerprint memo): fast on short keys, every bit of the result depending on every byte.
- * Not stored anywhere: it may change between versions. */
-#ifndef ATTRIBD_ATTRIBUTION_HASH_H
-#define ATTRIBD_ATTRIBUTION_HASH_H
+/* A 64-bit hash of a byte string for in-memory tables (the engine's batch cache and fingerprint
+ * memo, the HTTP threads' app index): fast on short keys, every bit of the result depending on
+ * every byte. Not stored anywhere: it may change between versions. */
+#ifndef ATTRIBD_CORE_HASH_H
+#define ATTRIBD_CORE_HASH_H
 
 #include <stddef.h>
 #include <stdint.h>
