@@ -658,9 +658,12 @@ static int drop_behind_fd(FILE *in)
 {
     struct stat st;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (fstat(fileno(in), &st) != 0 || !S_ISREG(st.st_mode) || pages <= 0 || page <= 0)
-        return -1;
-    return (uint64_t)st.st_size > (uint64_t)pages * (uint64_t)page / 4 ? fileno(in) : -1;
+    int fd = fileno(in);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || pages <= 0 || page <= 0) return -1;
+    /* (what is cached of it ahead of the reads stays: dropping it at the start as well was
+     * measured at 20 M devices: no reclaim left, but reading it all from disk cost ~20 s more
+     * system time than the reclaim saved) */
+    return (uint64_t)st.st_size > (uint64_t)pages * (uint64_t)page / 4 ? fd : -1;
 }
 
 /* Reads the input in big chunks and hands out whole lines. */
@@ -703,7 +706,8 @@ static int run_input(replay *r, FILE *in)
         have += got;
         read_total += got;
         if (drop_fd >= 0 && read_total - dropped >= DROP_BEHIND) {
-            (void)posix_fadvise(drop_fd, 0, (off_t)read_total, POSIX_FADV_DONTNEED);
+            (void)posix_fadvise(drop_fd, (off_t)dropped, (off_t)(read_total - dropped),
+                                POSIX_FADV_DONTNEED);
             dropped = read_total;
         }
         memset(buf + have, 0, NL_SLACK); /* what nl_find may read past the end: defined */
