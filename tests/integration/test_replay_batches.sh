@@ -4,12 +4,7 @@
 # where LMDB's append path falls back), and fixed event counts (--batch). A synthetic stream of
 # `attribd gen` (touches, installs, retargeting, sessions, in-app events over 3,000 devices).
 set -u
-BIN=${ATD_BIN:-./attribd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
+. "$(dirname "$0")/shell_test_lib.sh"
 
 printf 'apps:\n  com.example.game:\n' >"$T/app.yaml"
 "$BIN" gen --devices 3000 --active 500 >"$T/in.ndjson" || { echo "FAIL gen"; exit 1; }
@@ -56,5 +51,4 @@ done
 cmp -s "$T/more-default.ndjson" "$T/more-small.ndjson" && [ -s "$T/more-default.ndjson" ] &&
   ok "continued stores agree" || bad "continued stores disagree"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

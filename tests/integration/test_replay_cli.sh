@@ -2,13 +2,7 @@
 # attribd replay as a user runs it: options, invalid lines (stderr, exit 2), stdin/stdout,
 # the temporary store removed at exit, --state kept and continued.
 set -u
-BIN=${ATD_BIN:-./attribd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. "$(dirname "$0")/shell_test_lib.sh"
 
 printf 'apps:\n  com.example.game:\n' >"$T/app.yaml"
 TS=1793534400000
@@ -98,5 +92,4 @@ fi
 "$BIN" replay --config "$T/app.yaml" --bogus 2>/dev/null
 check "unknown option gives 2" "[ $? -eq 2 ]"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

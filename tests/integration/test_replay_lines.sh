@@ -5,13 +5,7 @@
 # line without a newline; an input bigger than one read chunk (4 MiB). Every install must
 # give its result, in order, and every rejected line must be reported with its number.
 set -u
-BIN=${ATD_BIN:-./attribd}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok $1"; }
-bad() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. "$(dirname "$0")/shell_test_lib.sh"
 
 printf 'apps:\n  com.example.game:\n' >"$T/app.yaml"
 TS=1793534400000
@@ -54,5 +48,4 @@ check "a multi-chunk input is clean (exit 0)" "[ $rc -eq 0 ]"
 check "a multi-chunk input: every line gives its result" "[ \$(wc -l <'$T/big_out.ndjson') -eq $((201 * 120)) ]"
 check "the input is bigger than a read chunk" "[ \$(stat -c %s '$T/big.ndjson') -gt $((4 << 20)) ]"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish
